@@ -1,0 +1,6 @@
+"""``python -m lx`` is the ``lx`` command."""
+import sys
+
+from lx.cli import main
+
+sys.exit(main())

@@ -1,0 +1,252 @@
+"""The supervisor: spawns a guest under the table's seccomp filter and
+answers its user notifications until the guest tree has ended.
+
+The C side (native/lxfast.c) forks the anchor and the guest and runs the
+notification loop; entries with a C fast handler never enter Python.  This
+module builds the filter and the loop's action table from the syscall
+table, and is the single place where a Python handler's result or error
+becomes the reply: LinuxError and host OSError are converted here only.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from lx.identity import Identity
+from lx.platform import seccomp
+from lx.platform.call import Call
+from syscalls import abi
+from syscalls.args import decode
+from syscalls.registry import Entry, LinuxError, Support
+from syscalls.table import TABLE
+
+try:
+    from lx.native._lxfast import ffi, lib
+except ImportError as exc:  # pragma: no cover - a broken install
+    raise ImportError(f"lx's native module is not built ({exc}); run `make` or `pip install -e .`") from exc
+
+# C fast handlers by the name an entry gives in ``fast=``.
+FAST_ACTIONS = {"uname": lib.LX_ACT_UNAME}
+
+
+class SpawnError(OSError):
+    """The guest could not be started (exec or setup failed)."""
+
+
+@dataclass
+class Report:
+    """What a finished run tells: status and what the guest asked lx for."""
+
+    status: int = 0                   # wait status of the guest's first process
+    exec_errno: int = 0
+    counts: dict[str, int] = field(default_factory=dict)   # notifications by name
+    unsupported: dict[str, int] = field(default_factory=dict)
+    internal_error: str = ""
+
+    @property
+    def returncode(self) -> int:
+        """subprocess's convention: exit code, or -N when killed by signal N."""
+        if os.WIFSIGNALED(self.status):
+            return -os.WTERMSIG(self.status)
+        return os.WEXITSTATUS(self.status)
+
+
+_current: "Supervisor | None" = None
+
+
+@ffi.def_extern(onerror=lambda *exc: None)
+def lx_py_handle(req, resp) -> int:  # noqa: D401 - called by the C loop
+    sup = _current
+    if sup is None:
+        resp.error = -abi.ENOSYS
+        return 1
+    return sup._dispatch(req, resp)
+
+
+class Supervisor:
+    """One guest tree under one seccomp listener."""
+
+    native = (ffi, lib)
+
+    def __init__(self, table: dict[int, Entry] = TABLE, identity: Identity | None = None,
+                 verbose: bool = False, strict: bool = False, log: TextIO | None = None) -> None:
+        self.table = table
+        self.identity = identity or Identity.host()
+        self.verbose = verbose
+        self.strict = strict
+        self.log = log or sys.stderr
+        self.report = Report()
+        self.listener = -1
+        self._loop = ffi.new("struct lx_loop *")
+        self._reported: set[tuple[int, int]] = set()
+        self._spawn = None
+        self.identity.on_change = self._sync_identity
+        self._sync_identity(self.identity)
+
+    # -- the filter and the loop's action table -------------------------
+    def filter_actions(self) -> dict[int, int]:
+        """nr -> SECCOMP_RET_* action for every number in the table."""
+        acts = {nr: (seccomp.ALLOW if e.support is Support.PASSTHROUGH else seccomp.NOTIFY)
+                for nr, e in self.table.items()}
+        for name in seccomp.BOOTSTRAP:
+            nr = next(n for n, e in self.table.items() if e.name == name)
+            if acts[nr] != seccomp.ALLOW:
+                raise RuntimeError(f"{name} must be PASSTHROUGH: the guest bootstrap needs it")
+        return acts
+
+    def _loop_actions(self) -> None:
+        for nr, e in self.table.items():
+            if nr >= lib.LX_NR_MAX:
+                continue
+            if e.fast:
+                act = FAST_ACTIONS[e.fast]
+            elif e.support is Support.PASSTHROUGH:
+                act = lib.LX_ACT_CONTINUE    # never notified; safe if it is
+            else:
+                act = lib.LX_ACT_PYTHON
+            self._loop.actions[nr] = act
+
+    def _sync_identity(self, ident: Identity) -> None:
+        data = ident.utsname()
+        ffi.memmove(self._loop.utsname, data, len(data))
+
+    # -- running ---------------------------------------------------------
+    def spawn(self, path: str, argv: list[str], envp: list[str], stdio: tuple[int, int, int] = (-1, -1, -1),
+              cwd: str | None = None) -> int:
+        """Start the guest; returns its pid.  Raises SpawnError."""
+        prog = seccomp.pack(seccomp.build(self.filter_actions()))
+        keep = [ffi.new("char[]", os.fsencode(a)) for a in argv]
+        env = [ffi.new("char[]", os.fsencode(e)) for e in envp]
+        c_argv = ffi.new("char *[]", keep + [ffi.NULL])
+        c_envp = ffi.new("char *[]", env + [ffi.NULL])
+        c_path = ffi.new("char[]", os.fsencode(path))
+        c_cwd = ffi.new("char[]", os.fsencode(cwd)) if cwd else ffi.NULL
+        c_prog = ffi.new("char[]", prog)
+        s = ffi.new("struct lx_spawn *")
+        s.path, s.argv, s.envp, s.cwd = c_path, c_argv, c_envp, c_cwd
+        s.filter, s.filter_len = c_prog, len(prog) // 8
+        s.filter_flags = abi.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+        s.stdio = list(stdio)
+        self._spawn = (s, keep, env, c_argv, c_envp, c_path, c_cwd, c_prog)
+        if lib.lx_spawn(s) != 0:
+            if s.status_fd >= 0:
+                self._drain_records(s.status_fd)
+                self._finish(s)
+            step = ffi.string(s.err_step).decode() if s.err_step else "spawn"
+            err = s.err or self.report.exec_errno or abi.EIO
+            raise SpawnError(err, f"{step}: {os.strerror(err)}")
+        self.listener = s.listener
+        self._loop.listener = s.listener
+        self._loop.status_fd = s.status_fd
+        self._loop_actions()
+        return s.guest_pid
+
+    def serve(self) -> Report:
+        """Answer notifications until the guest tree ends; returns the report."""
+        global _current
+        s = self._spawn[0]
+        if _current is not None:
+            raise RuntimeError("one supervisor loop per process at a time")
+        _current = self
+        try:
+            while True:
+                r = lib.lx_loop_run(self._loop)
+                if r < 0:
+                    raise OSError(-r, f"lx notification loop: {os.strerror(-r)}")
+                if self._drain_records(s.status_fd, once=True) is None:
+                    break
+        finally:
+            _current = None
+            self._finish(s)
+        self._collect_counts()
+        return self.report
+
+    def kill(self) -> None:
+        """End the whole guest tree now (the anchor does it when we let go)."""
+        s = self._spawn[0] if self._spawn else None
+        if s is not None and s.life_fd >= 0:
+            os.close(s.life_fd)
+            s.life_fd = -1
+
+    def _drain_records(self, fd: int, once: bool = False) -> bool | None:
+        """Read anchor records; None at EOF (the anchor has finished)."""
+        rec = ffi.new("struct lx_record *")
+        while True:
+            if not lib.lx_read_status(fd, rec):
+                return None
+            if rec.kind == lib.LX_REC_GUEST_STATUS:
+                self.report.status = rec.value
+            elif rec.kind in (lib.LX_REC_EXEC_ERRNO, lib.LX_REC_SETUP_ERRNO):
+                self.report.exec_errno = rec.value
+            if once:
+                return True
+
+    def _finish(self, s) -> None:
+        status = ffi.new("int *")
+        if s.anchor_pid > 0:
+            lib.lx_wait_anchor(s.anchor_pid, status)
+            s.anchor_pid = -1
+        for name in ("listener", "status_fd", "life_fd"):
+            fd = getattr(s, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(s, name, -1)
+
+    def _collect_counts(self) -> None:
+        for nr, e in self.table.items():
+            if nr < lib.LX_NR_MAX and self._loop.counts[nr]:
+                self.report.counts[e.name] = self._loop.counts[nr]
+
+    # -- the Python dispatcher ------------------------------------------
+    def _dispatch(self, req, resp) -> int:
+        nr = req.data.nr
+        entry = self.table.get(nr)
+        raw = tuple(req.data.args)
+        if entry is None or entry.handler is None:
+            self._unsupported(req.pid, nr, entry)
+            resp.error = -abi.ENOSYS
+            return 0
+        call = Call(self, req.id, req.pid, nr, raw)
+        try:
+            ret = entry.handler(call, *decode(entry.codes, raw))
+        except LinuxError as e:
+            ret = -e.errno
+        except OSError as e:
+            ret = -abi.linux_errno(e)
+        except Exception as e:  # a bug in lx: this guest cannot go on
+            self.report.internal_error = (f"internal error in {entry.name} handler "
+                                          f"(pid {req.pid}): {type(e).__name__}: {e}")
+            print(f"lx: {self.report.internal_error}; stopping the guest", file=self.log)
+            self.kill()
+            resp.error = -abi.ENOSYS
+            return 1
+        if ret < 0:
+            resp.error = ret
+        else:
+            resp.val = ret
+        return 0
+
+    def _unsupported(self, tid: int, nr: int, entry: Entry | None) -> None:
+        name = entry.name if entry else f"syscall_{nr}"
+        self.report.unsupported[name] = self.report.unsupported.get(name, 0) + 1
+        if not (self.verbose or self.strict):
+            return
+        tgid = _tgid(tid)
+        if (tgid, nr) in self._reported:
+            return
+        self._reported.add((tgid, nr))
+        why = f" ({entry.reason.value}: {entry.note})" if entry and entry.reason else " (not in the table)"
+        print(f"lx: pid {tgid}: {name} ({nr}) is not supported{why}; returned ENOSYS", file=self.log)
+
+
+def _tgid(tid: int) -> int:
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return tid

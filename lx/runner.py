@@ -1,0 +1,132 @@
+"""``lx.run``: run a command under lx, mirroring ``subprocess.run``.
+
+It resolves the program as execvp would (PATH from the guest's
+environment), starts it under a Supervisor, serves it until the guest tree
+has ended and returns a CompletedProcess.  The supervisor ignores the
+terminal's SIGINT/SIGQUIT meanwhile: they are the guest's, as they are a
+shell's child's.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+
+from lx.identity import Identity
+from lx.platform.supervisor import Report, Supervisor
+
+PIPE = subprocess.PIPE
+DEVNULL = subprocess.DEVNULL
+
+
+def which(cmd: str, env: Mapping[str, str]) -> str:
+    """The path execvp would run for ``cmd``; FileNotFoundError/PermissionError as a shell."""
+    if "/" in cmd:
+        if not os.path.exists(cmd):
+            raise FileNotFoundError(2, "No such file or directory", cmd)
+        return cmd
+    found = shutil.which(cmd, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise FileNotFoundError(2, "No such file or directory", cmd)
+    return found
+
+
+@contextlib.contextmanager
+def _terminal_signals_to_guest() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGQUIT)}
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+def _stdio(spec, input_given: bool, which_fd: int):
+    """(fd for the guest, our end to read/write or None, fds to close after spawn)."""
+    if spec is None:
+        if which_fd == 0 and input_given:
+            spec = PIPE
+        else:
+            return -1, None, []
+    if spec == PIPE:
+        r, w = os.pipe()
+        return (r, w, [r]) if which_fd == 0 else (w, r, [w])
+    if spec == DEVNULL:
+        fd = os.open(os.devnull, os.O_RDWR)
+        return fd, None, [fd]
+    if isinstance(spec, int):
+        return spec, None, []
+    return spec.fileno(), None, []
+
+
+def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: bytes | str | None = None,
+        capture_output: bool = False, cwd: str | None = None, env: Mapping[str, str] | None = None,
+        text: bool = False, check: bool = False, close_fds: bool = True,
+        verbose: bool = False, strict: bool = False, identity: Identity | None = None,
+        log=None) -> subprocess.CompletedProcess:
+    """Run ``args`` under lx and wait for it; see ``subprocess.run``.
+
+    The CompletedProcess carries lx's Report as ``.lx`` (status, counts of
+    notifications and of unsupported calls)."""
+    if capture_output:
+        stdout = stderr = PIPE
+    env = dict(os.environ if env is None else env)
+    path = which(args[0], env)
+    sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log)
+    ends = [_stdio(stdin, input is not None, 0), _stdio(stdout, False, 1), _stdio(stderr, False, 2)]
+    data = input.encode() if isinstance(input, str) else input
+    out: dict[int, bytes] = {}
+    threads = []
+    with _terminal_signals_to_guest():
+        try:
+            sup_env = [f"{k}={v}" for k, v in env.items()]
+            sup.spawn(path, list(args), sup_env, stdio=tuple(e[0] for e in ends), cwd=cwd)
+        finally:
+            for _, _, close in ends:
+                for fd in close:
+                    os.close(fd)
+        if ends[0][1] is not None:
+            threads.append(threading.Thread(target=_feed, args=(ends[0][1], data or b""), daemon=True))
+        for i in (1, 2):
+            if ends[i][1] is not None:
+                threads.append(threading.Thread(target=_drain, args=(ends[i][1], out, i), daemon=True))
+        for t in threads:
+            t.start()
+        report = sup.serve()
+        for t in threads:
+            t.join()
+    stdout_b, stderr_b = out.get(1), out.get(2)
+    if text:
+        stdout_b = stdout_b.decode() if stdout_b is not None else None
+        stderr_b = stderr_b.decode() if stderr_b is not None else None
+    cp = subprocess.CompletedProcess(list(args), report.returncode, stdout_b, stderr_b)
+    cp.lx = report  # type: ignore[attr-defined]
+    if check:
+        cp.check_returncode()
+    return cp
+
+
+def _feed(fd: int, data: bytes) -> None:
+    try:
+        with open(fd, "wb", closefd=True) as f:
+            f.write(data)
+    except BrokenPipeError:
+        pass
+
+
+def _drain(fd: int, out: dict[int, bytes], which_fd: int) -> None:
+    with open(fd, "rb", closefd=True) as f:
+        out[which_fd] = f.read()
+
+
+def shell_status(report: Report) -> int:
+    """The exit status a shell would report: the code, or 128+N for signal N."""
+    rc = report.returncode
+    return 128 - rc if rc < 0 else rc

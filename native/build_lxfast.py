@@ -1,0 +1,91 @@
+"""cffi (out-of-line API mode) build of lx.native._lxfast from native/lxfast.c.
+
+Used by setup.py through ``cffi_modules=``; the cdef below is the Python
+view of native/lxfast.h, and the seccomp structs are declared partially
+(``...``) so their real layout comes from the kernel headers at build time.
+"""
+from pathlib import Path
+
+from cffi import FFI
+
+HERE = Path(__file__).resolve().parent
+
+ffibuilder = FFI()
+ffibuilder.cdef("""
+    /* <linux/seccomp.h>: __u64 is unsigned long long there. */
+    struct seccomp_data {
+        int nr;
+        unsigned int arch;
+        unsigned long long instruction_pointer;
+        unsigned long long args[6];
+    };
+    struct seccomp_notif {
+        unsigned long long id;
+        unsigned int pid;
+        unsigned int flags;
+        struct seccomp_data data;
+    };
+    struct seccomp_notif_resp {
+        unsigned long long id;
+        long long val;
+        int error;
+        unsigned int flags;
+    };
+
+    enum { LX_ACT_PYTHON, LX_ACT_CONTINUE, LX_ACT_UNAME, LX_ACT_ENOSYS };
+    #define LX_NR_MAX 1024
+    #define LX_UTSNAME_SIZE 390
+    enum { LX_REC_EXEC_ERRNO = 1, LX_REC_GUEST_STATUS = 2, LX_REC_SETUP_ERRNO = 3 };
+
+    struct lx_spawn {
+        const char *path;
+        char *const *argv;
+        char *const *envp;
+        const void *filter;
+        unsigned short filter_len;
+        unsigned int filter_flags;
+        int stdio[3];
+        const char *cwd;
+        int close_fds;
+        int anchor_pid;
+        int guest_pid;
+        int listener;
+        int status_fd;
+        int life_fd;
+        int sync_wakeup;
+        int err;
+        const char *err_step;
+    };
+    struct lx_loop {
+        int listener;
+        int status_fd;
+        uint8_t actions[1024];
+        uint64_t counts[1024];
+        uint64_t unknown;
+        char utsname[390];
+        int stop;
+        int py_error;
+    };
+    struct lx_record { int32_t kind; int32_t pid; int32_t value; int32_t pad; };
+
+    int lx_spawn(struct lx_spawn *s);
+    int lx_loop_run(struct lx_loop *L);
+    int lx_read_status(int fd, struct lx_record *rec);
+    long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len);
+    long lx_mem_write(int pid, uint64_t addr, const void *buf, uint64_t len);
+    long lx_mem_read_str(int pid, uint64_t addr, char *buf, uint64_t max);
+    int lx_notif_id_valid(int listener, uint64_t id);
+    int lx_wait_anchor(int pid, int *status);
+
+    extern "Python" int lx_py_handle(struct seccomp_notif *, struct seccomp_notif_resp *);
+""")
+
+ffibuilder.set_source(
+    "lx.native._lxfast",
+    '#include "lxfast.h"\n' + (HERE / "lxfast.c").read_text(),
+    include_dirs=[str(HERE)],
+    extra_compile_args=["-O2", "-Wall", "-Wno-unused-function"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,479 @@
+/* lxfast.c -- see lxfast.h for the process tree and the contract. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lxfast.h"
+
+/* Newer than the installed (6.1) headers. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)   /* 6.6 */
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)          /* 6.6 */
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)      /* 5.19 */
+#endif
+
+/* Implemented in Python (extern "Python" in build_lxfast.py). */
+static int lx_py_handle(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
+
+/* ---- small helpers (async-signal-safe where used after fork) ---- */
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -1 : 1; /* 1: EOF before len */
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void send_record(int fd, int kind, int pid, int value)
+{
+    struct lx_record r = { kind, pid, value, 0 };
+    (void)write_full(fd, &r, sizeof r);
+}
+
+/* The ppid field of /proc/PID/stat, or -1. */
+static int proc_ppid(const char *pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* comm may contain spaces and ')' */
+    int ppid;
+    char state;
+    if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
+        return -1;
+    return ppid;
+}
+
+/* SIGKILL every child of this process; returns how many were signalled. */
+static int kill_children(void)
+{
+    int self = getpid(), n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        if (proc_ppid(de->d_name) == self) {
+            kill(atoi(de->d_name), SIGKILL);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* The anchor is a child subreaper: every orphan of the guest tree becomes
+ * its child.  Killing children until none is left therefore ends the whole
+ * tree, whatever sessions or process groups the guest made. */
+static void kill_tree(void)
+{
+    for (;;) {
+        kill_children();
+        if (waitpid(-1, NULL, __WALL) < 0 && errno == ECHILD)
+            return;
+    }
+}
+
+/* ---- the guest: after fork from the anchor, before exec ---- */
+
+static void guest_main(struct lx_spawn *s, int chan, int status_w, uint64_t ign_mask)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    /* Dispositions the supervisor or anchor changed go back to default,
+     * except those the user's own environment had ignored (nohup). */
+    static const int reset[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGPIPE, SIGXFSZ,
+                                 SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU };
+    for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
+        signal(reset[i], (ign_mask >> reset[i]) & 1 ? SIG_IGN : SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    for (int i = 0; i < 3; i++)
+        if (s->stdio[i] >= 0 && s->stdio[i] != i && dup2(s->stdio[i], i) < 0)
+            goto setup_fail;
+    if (s->close_fds)
+        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (s->cwd && chdir(s->cwd) < 0)
+        goto setup_fail;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        goto setup_fail;
+
+    struct sock_fprog prog = { s->filter_len, (struct sock_filter *)s->filter };
+    unsigned int flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | s->filter_flags;
+    int lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (lfd < 0 && errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
+        lfd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                           flags & ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+    if (lfd < 0)
+        goto setup_fail;
+
+    /* From here on every call goes through the filter: only read, write,
+     * close and execve are made, and the filter builder keeps the first
+     * three ALLOWed.  The supervisor takes the listener with pidfd_getfd. */
+    int msg[2] = { getpid(), lfd }, ack;
+    if (write_full(chan, msg, sizeof msg) < 0 || read_full(chan, &ack, sizeof ack) != 0)
+        _exit(127);
+    close(lfd);
+    close(chan);
+    execve(s->path, s->argv, s->envp);
+    send_record(status_w, LX_REC_EXEC_ERRNO, getpid(), errno);
+    _exit(errno == ENOENT ? 127 : 126);
+
+setup_fail:
+    send_record(status_w, LX_REC_SETUP_ERRNO, getpid(), errno);
+    _exit(127);
+}
+
+/* ---- the anchor ---- */
+
+static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, uint64_t ign_mask)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    prctl(PR_SET_NAME, "lx-anchor", 0, 0, 0);
+    /* Terminal signals belong to the guest; the anchor lives exactly as long
+     * as the guest and the supervisor.  Stop signals keep their default so
+     * a Ctrl-Z of the whole job stops it like any process of the job. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    pid_t g = fork();
+    if (g == 0) {
+        close(life_r);
+        if (sfd >= 0)
+            close(sfd);
+        guest_main(s, chan, status_w, ign_mask);
+    }
+    close(chan);
+    if (g < 0 || sfd < 0) {
+        send_record(status_w, LX_REC_SETUP_ERRNO, 0, errno);
+        _exit(1);
+    }
+
+    struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { life_r, POLLIN, 0 } };
+    int status = 0;
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pfd[1].revents) {
+            /* The supervisor is gone (EOF): end the guest tree, say nothing. */
+            kill_tree();
+            _exit(1);
+        }
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) > 0)
+            ;
+        int done = 0;
+        pid_t p;
+        int st;
+        while ((p = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+            if (p == g && (WIFEXITED(st) || WIFSIGNALED(st))) {
+                status = st;
+                done = 1;
+            }
+        if (done)
+            break;
+    }
+    kill_tree();
+    send_record(status_w, LX_REC_GUEST_STATUS, g, status);
+    _exit(0);
+}
+
+int lx_spawn(struct lx_spawn *s)
+{
+    int chan[2] = { -1, -1 }, st[2] = { -1, -1 }, life[2] = { -1, -1 };
+    s->anchor_pid = s->guest_pid = s->listener = s->status_fd = -1;
+    s->sync_wakeup = 0;
+    s->err = 0;
+    s->err_step = NULL;
+
+    /* Signals ignored in the caller's own environment stay ignored. */
+    uint64_t ign_mask = 0;
+    for (int sig = 1; sig < 64; sig++) {
+        struct sigaction sa;
+        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+            sa.sa_handler == SIG_IGN && sig != SIGPIPE && sig != SIGXFSZ)
+            ign_mask |= 1ULL << sig;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0) {
+        s->err_step = "socketpair";
+        goto fail;
+    }
+    if (pipe2(st, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0) {
+        s->err_step = "pipe2";
+        goto fail;
+    }
+    pid_t a = fork();
+    if (a < 0) {
+        s->err_step = "fork";
+        goto fail;
+    }
+    if (a == 0) {
+        close(chan[0]);
+        close(st[0]);
+        close(life[1]);
+        anchor_main(s, chan[1], st[1], life[0], ign_mask);
+        _exit(1);
+    }
+    s->anchor_pid = a;
+    close(chan[1]);
+    close(st[1]);
+    close(life[0]);
+    chan[1] = st[1] = life[0] = -1;
+    s->status_fd = st[0];
+    s->life_fd = life[1];
+
+    int msg[2];
+    if (read_full(chan[0], msg, sizeof msg) != 0) {
+        /* The guest failed before it had a filter: the anchor says why. */
+        s->err_step = "guest setup";
+        s->err = 0;
+        close(chan[0]);
+        return -1;
+    }
+    s->guest_pid = msg[0];
+    int pidfd = (int)syscall(SYS_pidfd_open, msg[0], 0);
+    if (pidfd < 0) {
+        s->err_step = "pidfd_open";
+        goto fail_chan;
+    }
+    s->listener = (int)syscall(SYS_pidfd_getfd, pidfd, msg[1], 0);
+    close(pidfd);
+    if (s->listener < 0) {
+        s->err_step = "pidfd_getfd";
+        goto fail_chan;
+    }
+    fcntl(s->listener, F_SETFD, FD_CLOEXEC);
+    __u64 fl = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+    if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, fl) == 0)
+        s->sync_wakeup = 1;
+    int ack = 0;
+    write_full(chan[0], &ack, sizeof ack);
+    close(chan[0]);
+    return 0;
+
+fail_chan:
+    s->err = errno;
+    close(chan[0]);
+    return -1;
+fail:
+    s->err = errno;
+    for (int i = 0; i < 2; i++) {
+        if (chan[i] >= 0) close(chan[i]);
+        if (st[i] >= 0) close(st[i]);
+        if (life[i] >= 0) close(life[i]);
+    }
+    return -1;
+}
+
+int lx_read_status(int fd, struct lx_record *rec)
+{
+    int r = read_full(fd, rec, sizeof *rec);
+    return r == 0 ? 1 : 0; /* 1: a record, 0: EOF or error */
+}
+
+int lx_wait_anchor(int pid, int *status)
+{
+    for (;;) {
+        pid_t r = waitpid(pid, status, 0);
+        if (r >= 0 || errno != EINTR)
+            return r < 0 ? -errno : 0;
+    }
+}
+
+/* ---- guest memory ---- */
+
+long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len)
+{
+    struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+    return n < 0 ? -errno : n;
+}
+
+long lx_mem_write(int pid, uint64_t addr, const void *buf, uint64_t len)
+{
+    struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
+    ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
+    return n < 0 ? -errno : n;
+}
+
+/* Read a NUL-terminated string of at most max bytes (NUL included).
+ * Returns its length, -EFAULT, or -ENAMETOOLONG when no NUL within max. */
+long lx_mem_read_str(int pid, uint64_t addr, char *buf, uint64_t max)
+{
+    uint64_t got = 0;
+    while (got < max) {
+        uint64_t page_left = 4096 - ((addr + got) & 4095);
+        uint64_t want = max - got < page_left ? max - got : page_left;
+        long n = lx_mem_read(pid, addr + got, buf + got, want);
+        if (n <= 0)
+            return -EFAULT;
+        char *z = memchr(buf + got, 0, (size_t)n);
+        if (z)
+            return z - buf;
+        got += (uint64_t)n;
+    }
+    return -ENAMETOOLONG;
+}
+
+int lx_notif_id_valid(int listener, uint64_t id)
+{
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* ---- the notification loop ---- */
+
+static void handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+    int nr = req->data.nr;
+    int act = LX_ACT_PYTHON;
+    if (nr >= 0 && nr < LX_NR_MAX) {
+        act = L->actions[nr];
+        L->counts[nr]++;
+    } else {
+        L->unknown++;
+    }
+    resp->id = req->id;
+    resp->val = 0;
+    resp->error = 0;
+    resp->flags = 0;
+    switch (act) {
+    case LX_ACT_CONTINUE:
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        break;
+    case LX_ACT_UNAME:
+        if (lx_mem_write(req->pid, req->data.args[0], L->utsname, LX_UTSNAME_SIZE) != LX_UTSNAME_SIZE)
+            resp->error = -EFAULT;
+        break;
+    case LX_ACT_ENOSYS:
+        resp->error = -ENOSYS;
+        break;
+    default:
+        if (lx_py_handle(req, resp) != 0)
+            L->py_error = 1;
+        resp->id = req->id;
+        break;
+    }
+}
+
+/* Serve notifications until the anchor writes a record or exits (returns 1)
+ * or Python sets L->stop (returns 0).  Negative: -errno of a failed call. */
+int lx_loop_run(struct lx_loop *L)
+{
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+        return -errno;
+    size_t reqsz = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif : sizeof(struct seccomp_notif);
+    size_t respsz = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+    struct seccomp_notif *req = calloc(1, reqsz);
+    struct seccomp_notif_resp *resp = calloc(1, respsz);
+    if (!req || !resp) {
+        free(req);
+        free(resp);
+        return -ENOMEM;
+    }
+    struct pollfd pfd[2] = { { L->listener, POLLIN, 0 }, { L->status_fd, POLLIN, 0 } };
+    int ret = 0;
+    while (!L->stop) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            ret = -errno;
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            memset(req, 0, reqsz);
+            if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+                if (errno == EINTR || errno == ENOENT)
+                    continue;
+                ret = -errno;
+                break;
+            }
+            memset(resp, 0, respsz);
+            handle(L, req, resp);
+            /* ENOENT: the guest was interrupted or died meanwhile. */
+            if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT &&
+                errno != EINTR) {
+                ret = -errno;
+                break;
+            }
+            continue;
+        }
+        if (pfd[0].revents & (POLLHUP | POLLERR))
+            pfd[0].fd = -1; /* no task uses the filter any more */
+        if (pfd[1].revents) {
+            ret = 1;
+            break;
+        }
+    }
+    free(req);
+    free(resp);
+    return ret;
+}

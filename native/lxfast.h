@@ -1,0 +1,82 @@
+/* lxfast: lx's platform in C -- the launcher and the seccomp notification loop.
+ *
+ * Process tree of one `lx run`:
+ *
+ *   supervisor (Python + this loop)
+ *     `-- anchor (C only, forked here): child subreaper, reaps orphans,
+ *           |                           kills the whole guest tree when the
+ *           |                           guest ends or the supervisor dies
+ *           `-- guest: installs the seccomp filter (NEW_LISTENER), hands the
+ *                      listener to the supervisor over a socketpair, execs.
+ *
+ * The supervisor answers notifications: C fast handlers where they exist
+ * (LX_ACT_* below), otherwise the Python dispatcher through an extern
+ * "Python" callback.  Everything the anchor does happens after fork() in a
+ * process that never runs Python again.
+ */
+#ifndef LXFAST_H
+#define LXFAST_H
+#include <stdint.h>
+
+/* What the loop does with a notification, per syscall number. */
+enum {
+    LX_ACT_PYTHON = 0,   /* call the Python dispatcher */
+    LX_ACT_CONTINUE = 1, /* let the call run unchanged */
+    LX_ACT_UNAME = 2,    /* answer uname(2) from the identity buffer */
+    LX_ACT_ENOSYS = 3,   /* reply -ENOSYS and count it (no Python) */
+};
+
+#define LX_NR_MAX 1024
+#define LX_UTSNAME_SIZE 390
+
+struct lx_spawn {
+    /* in */
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const void *filter;      /* struct sock_filter[] */
+    unsigned short filter_len;
+    unsigned int filter_flags; /* extra SECCOMP_FILTER_FLAG_* */
+    int stdio[3];            /* fds to become the guest's 0,1,2; -1 = inherit */
+    const char *cwd;         /* NULL = inherit */
+    int close_fds;           /* mark fds >= 3 close-on-exec in the guest */
+    /* out */
+    int anchor_pid;
+    int guest_pid;
+    int listener;            /* seccomp listener (supervisor side) */
+    int status_fd;           /* anchor -> supervisor: records, EOF at exit */
+    int life_fd;             /* held by the supervisor: its death tells the anchor */
+    int sync_wakeup;         /* 1 when SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP is set */
+    int err;                 /* errno of a failed step */
+    const char *err_step;    /* which step failed */
+};
+
+struct lx_loop {
+    int listener;
+    int status_fd;
+    uint8_t actions[LX_NR_MAX];
+    uint64_t counts[LX_NR_MAX];  /* notifications per nr */
+    uint64_t unknown;            /* notifications with nr >= LX_NR_MAX */
+    char utsname[LX_UTSNAME_SIZE];
+    int stop;                    /* set by Python to leave the loop */
+    int py_error;                /* set when a Python handler raised */
+};
+
+/* Records the anchor writes on status_fd (fixed size). */
+struct lx_record {
+    int32_t kind;    /* LX_REC_* */
+    int32_t pid;
+    int32_t value;   /* wait status / errno */
+    int32_t pad;
+};
+enum { LX_REC_EXEC_ERRNO = 1, LX_REC_GUEST_STATUS = 2, LX_REC_SETUP_ERRNO = 3 };
+
+int lx_spawn(struct lx_spawn *s);
+int lx_loop_run(struct lx_loop *L);
+int lx_read_status(int fd, struct lx_record *rec);
+long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len);
+long lx_mem_write(int pid, uint64_t addr, const void *buf, uint64_t len);
+long lx_mem_read_str(int pid, uint64_t addr, char *buf, uint64_t max);
+int lx_notif_id_valid(int listener, uint64_t id);
+int lx_wait_anchor(int pid, int *status);
+#endif
