@@ -59,6 +59,8 @@ def _cmd_run(opts: argparse.Namespace) -> int:
     report = cp.lx
     if report.exec_errno:
         print(f"lx: {cmd[0]}: {os.strerror(report.exec_errno)}", file=sys.stderr)
+    if report.fault is not None and os.WIFSIGNALED(report.status):
+        print(report.fault.line(), file=sys.stderr)
     status = shell_status(report)
     if opts.strict and report.unsupported and status == 0:
         names = ", ".join(sorted(report.unsupported))

@@ -4,6 +4,7 @@ Used by setup.py through ``cffi_modules=``; the cdef below is the Python
 view of native/lxfast.h, and the seccomp structs are declared partially
 (``...``) so their real layout comes from the kernel headers at build time.
 """
+import os
 from pathlib import Path
 
 from cffi import FFI
@@ -35,7 +36,8 @@ ffibuilder.cdef("""
     enum { LX_ACT_PYTHON, LX_ACT_CONTINUE, LX_ACT_UNAME, LX_ACT_ENOSYS };
     #define LX_NR_MAX 1024
     #define LX_UTSNAME_SIZE 390
-    enum { LX_REC_EXEC_ERRNO = 1, LX_REC_GUEST_STATUS = 2, LX_REC_SETUP_ERRNO = 3 };
+    enum { LX_REC_EXEC_ERRNO = 1, LX_REC_GUEST_STATUS = 2, LX_REC_SETUP_ERRNO = 3,
+           LX_REC_FAULT = 4 };
 
     struct lx_spawn {
         const char *path;
@@ -66,7 +68,10 @@ ffibuilder.cdef("""
         int stop;
         int py_error;
     };
-    struct lx_record { int32_t kind; int32_t pid; int32_t value; int32_t pad; };
+    struct lx_record {
+        int32_t kind; int32_t pid; int32_t value; int32_t code; int32_t sender;
+        int32_t insn_len; uint64_t addr; uint64_t ip; uint8_t insn[16]; char exe[256];
+    };
 
     int lx_spawn(struct lx_spawn *s);
     int lx_loop_run(struct lx_loop *L);
@@ -77,12 +82,17 @@ ffibuilder.cdef("""
     int lx_notif_id_valid(int listener, uint64_t id);
     int lx_wait_anchor(int pid, int *status);
 
-    extern "Python" int lx_py_handle(struct seccomp_notif *, struct seccomp_notif_resp *);
+    extern "Python+C" int lx_py_handle(struct seccomp_notif *, struct seccomp_notif_resp *);
 """)
+
+SOURCES = ("anchor.c", "loop.c")
 
 ffibuilder.set_source(
     "lx.native._lxfast",
-    '#include "lxfast.h"\n' + (HERE / "lxfast.c").read_text(),
+    '#include "lxfast.h"\n',
+    # setuptools wants paths relative to the project (the cwd of a pip build)
+    sources=[os.path.relpath(HERE / name) for name in SOURCES],
+    depends=[os.path.relpath(HERE / "lxfast.h")],
     include_dirs=[str(HERE)],
     extra_compile_args=["-O2", "-Wall", "-Wno-unused-function"],
 )

@@ -17,6 +17,7 @@
 #ifndef LXFAST_H
 #define LXFAST_H
 #include <stdint.h>
+#include <linux/seccomp.h>
 
 /* What the loop does with a notification, per syscall number. */
 enum {
@@ -62,16 +63,30 @@ struct lx_loop {
     int py_error;                /* set when a Python handler raised */
 };
 
-/* Records the anchor writes on status_fd (fixed size). */
+/* Records the anchor writes on status_fd: fixed size, below PIPE_BUF, so
+ * each write is atomic. */
 struct lx_record {
-    int32_t kind;    /* LX_REC_* */
+    int32_t kind;       /* LX_REC_* */
     int32_t pid;
-    int32_t value;   /* wait status / errno */
-    int32_t pad;
+    int32_t value;      /* wait status / errno / signal number */
+    int32_t code;       /* LX_REC_FAULT: si_code */
+    int32_t sender;     /* LX_REC_FAULT: si_pid when sent by a process */
+    int32_t insn_len;   /* LX_REC_FAULT: bytes of insn that could be read */
+    uint64_t addr;      /* LX_REC_FAULT: si_addr */
+    uint64_t ip;        /* LX_REC_FAULT: instruction pointer */
+    uint8_t insn[16];   /* LX_REC_FAULT: code at ip */
+    char exe[256];      /* LX_REC_FAULT: /proc/PID/exe */
 };
-enum { LX_REC_EXEC_ERRNO = 1, LX_REC_GUEST_STATUS = 2, LX_REC_SETUP_ERRNO = 3 };
+enum {
+    LX_REC_EXEC_ERRNO = 1,   /* the guest's execve failed */
+    LX_REC_GUEST_STATUS = 2, /* the guest's first process ended: wait status */
+    LX_REC_SETUP_ERRNO = 3,  /* the guest failed before exec */
+    LX_REC_FAULT = 4,        /* the guest is about to die of a fault signal */
+};
 
 int lx_spawn(struct lx_spawn *s);
+/* The Python dispatcher (extern "Python+C" in build_lxfast.py). */
+int lx_py_handle(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
 int lx_loop_run(struct lx_loop *L);
 int lx_read_status(int fd, struct lx_record *rec);
 long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len);

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from lx.faults import Fault
 from lx.identity import Identity
 from lx.platform import seccomp
 from lx.platform.call import Call
@@ -44,6 +45,7 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)   # notifications by name
     unsupported: dict[str, int] = field(default_factory=dict)
     internal_error: str = ""
+    fault: Fault | None = None        # why the first process died, if of a fault
 
     @property
     def returncode(self) -> int:
@@ -180,6 +182,11 @@ class Supervisor:
                 self.report.status = rec.value
             elif rec.kind in (lib.LX_REC_EXEC_ERRNO, lib.LX_REC_SETUP_ERRNO):
                 self.report.exec_errno = rec.value
+            elif rec.kind == lib.LX_REC_FAULT:
+                self.report.fault = Fault(
+                    pid=rec.pid, signal=rec.value, code=rec.code, addr=rec.addr, sender=rec.sender,
+                    ip=rec.ip, insn=bytes(ffi.buffer(rec.insn, rec.insn_len)),
+                    exe=os.fsdecode(ffi.string(rec.exe)))
             if once:
                 return True
 

@@ -1,4 +1,4 @@
-/* lxfast.c -- see lxfast.h for the process tree and the contract. */
+/* anchor.c -- the launcher: anchor and guest processes (see lxfast.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -35,9 +37,6 @@
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)      /* 5.19 */
 #endif
-
-/* Implemented in Python (extern "Python" in build_lxfast.py). */
-static int lx_py_handle(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
 
 /* ---- small helpers (async-signal-safe where used after fork) ---- */
 
@@ -74,7 +73,11 @@ static int read_full(int fd, void *buf, size_t len)
 
 static void send_record(int fd, int kind, int pid, int value)
 {
-    struct lx_record r = { kind, pid, value, 0 };
+    struct lx_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    r.pid = pid;
+    r.value = value;
     (void)write_full(fd, &r, sizeof r);
 }
 
@@ -133,8 +136,14 @@ static void kill_tree(void)
 
 /* ---- the guest: after fork from the anchor, before exec ---- */
 
-static void guest_main(struct lx_spawn *s, int chan, int status_w, uint64_t ign_mask)
+static void guest_main(struct lx_spawn *s, int chan, int status_w, int go_r, uint64_t ign_mask)
 {
+    /* Wait until the anchor has attached (or given up): a fault from the
+     * very first instruction of the program must be seen. */
+    char go;
+    (void)read_full(go_r, &go, 1);
+    close(go_r);
+
     sigset_t none;
     sigemptyset(&none);
     /* Dispositions the supervisor or anchor changed go back to default,
@@ -181,6 +190,94 @@ setup_fail:
     _exit(127);
 }
 
+/* ---- fault explanation (the anchor traces the guest's first process) ---- */
+
+/* A signal mask line of /proc/PID/status ("SigCgt:\t0000000000004a02"). */
+static uint64_t status_mask(const char *status, const char *key)
+{
+    const char *p = strstr(status, key);
+    return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+/* True when sig, now being delivered, will kill pid: not caught, or (for a
+ * fault the kernel raised) blocked or ignored, which the kernel overrides. */
+static int fatal_for(int pid, int sig, int kernel_sent)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = 0;
+    uint64_t bit = 1ULL << (sig - 1);
+    if (kernel_sent && ((status_mask(buf, "SigBlk:") | status_mask(buf, "SigIgn:")) & bit))
+        return 1;
+    return !(status_mask(buf, "SigCgt:") & bit) && !(status_mask(buf, "SigIgn:") & bit);
+}
+
+static void report_fault(int status_w, int pid, int sig)
+{
+    siginfo_t si;
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0)
+        return;
+    int kernel_sent = si.si_code > 0;
+    if (!fatal_for(pid, sig, kernel_sent))
+        return;
+    struct lx_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = LX_REC_FAULT;
+    r.pid = pid;
+    r.value = sig;
+    r.code = si.si_code;
+    if (kernel_sent)
+        r.addr = (uint64_t)(uintptr_t)si.si_addr;
+    else
+        r.sender = si.si_pid;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0) {
+        r.ip = regs.rip;
+        for (int i = 0; i < 2; i++) {
+            errno = 0;
+            long w = ptrace(PTRACE_PEEKTEXT, pid, (void *)(uintptr_t)(regs.rip + 8 * i), 0);
+            if (errno)
+                break;
+            memcpy(r.insn + 8 * i, &w, 8);
+            r.insn_len += 8;
+        }
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    ssize_t n = readlink(path, r.exe, sizeof r.exe - 1);
+    if (n > 0)
+        r.exe[n] = 0;
+    (void)write_full(status_w, &r, sizeof r);
+}
+
+/* A ptrace stop of the traced guest: restart it the way Linux would have
+ * gone on without a tracer (strace -f's logic, reduced to one process). */
+static void handle_stop(int status_w, int pid, int st)
+{
+    int sig = WSTOPSIG(st), event = (unsigned)st >> 16;
+    if (event == PTRACE_EVENT_STOP) {
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+            ptrace(PTRACE_LISTEN, pid, 0, 0);  /* group-stop: stay stopped */
+        else
+            ptrace(PTRACE_CONT, pid, 0, 0);
+        return;
+    }
+    if (event != 0) {                          /* no other events are asked for */
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        return;
+    }
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)
+        report_fault(status_w, pid, sig);
+    ptrace(PTRACE_CONT, pid, 0, sig);          /* deliver the signal */
+}
+
 /* ---- the anchor ---- */
 
 static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, uint64_t ign_mask)
@@ -195,20 +292,39 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
     signal(SIGHUP, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    /* It traces the guest: a stopped anchor would keep the guest from
+     * stopping or going on, so job-control stops are not for it. */
+    signal(SIGTSTP, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        send_record(status_w, LX_REC_SETUP_ERRNO, 0, errno);
+        _exit(1);
+    }
 
     pid_t g = fork();
     if (g == 0) {
         close(life_r);
+        close(go[1]);
         if (sfd >= 0)
             close(sfd);
-        guest_main(s, chan, status_w, ign_mask);
+        guest_main(s, chan, status_w, go[0], ign_mask);
     }
     close(chan);
+    close(go[0]);
+    /* Trace the guest's first process for its fatal faults; EXITKILL ends
+     * it should the anchor itself be killed.  Its children are not traced,
+     * so a guest can still ptrace its own (gdb, strace inside lx). */
+    if (g > 0)
+        (void)ptrace(PTRACE_SEIZE, g, 0, PTRACE_O_EXITKILL);
+    (void)write_full(go[1], "g", 1);
+    close(go[1]);
     if (g < 0 || sfd < 0) {
         send_record(status_w, LX_REC_SETUP_ERRNO, 0, errno);
         _exit(1);
@@ -233,11 +349,14 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
         int done = 0;
         pid_t p;
         int st;
-        while ((p = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
-            if (p == g && (WIFEXITED(st) || WIFSIGNALED(st))) {
+        while ((p = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+            if (p == g && WIFSTOPPED(st))
+                handle_stop(status_w, p, st);
+            else if (p == g && (WIFEXITED(st) || WIFSIGNALED(st))) {
                 status = st;
                 done = 1;
             }
+        }
         if (done)
             break;
     }
@@ -348,132 +467,3 @@ int lx_wait_anchor(int pid, int *status)
     }
 }
 
-/* ---- guest memory ---- */
-
-long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len)
-{
-    struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
-    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-    return n < 0 ? -errno : n;
-}
-
-long lx_mem_write(int pid, uint64_t addr, const void *buf, uint64_t len)
-{
-    struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
-    ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
-    return n < 0 ? -errno : n;
-}
-
-/* Read a NUL-terminated string of at most max bytes (NUL included).
- * Returns its length, -EFAULT, or -ENAMETOOLONG when no NUL within max. */
-long lx_mem_read_str(int pid, uint64_t addr, char *buf, uint64_t max)
-{
-    uint64_t got = 0;
-    while (got < max) {
-        uint64_t page_left = 4096 - ((addr + got) & 4095);
-        uint64_t want = max - got < page_left ? max - got : page_left;
-        long n = lx_mem_read(pid, addr + got, buf + got, want);
-        if (n <= 0)
-            return -EFAULT;
-        char *z = memchr(buf + got, 0, (size_t)n);
-        if (z)
-            return z - buf;
-        got += (uint64_t)n;
-    }
-    return -ENAMETOOLONG;
-}
-
-int lx_notif_id_valid(int listener, uint64_t id)
-{
-    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
-/* ---- the notification loop ---- */
-
-static void handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
-{
-    int nr = req->data.nr;
-    int act = LX_ACT_PYTHON;
-    if (nr >= 0 && nr < LX_NR_MAX) {
-        act = L->actions[nr];
-        L->counts[nr]++;
-    } else {
-        L->unknown++;
-    }
-    resp->id = req->id;
-    resp->val = 0;
-    resp->error = 0;
-    resp->flags = 0;
-    switch (act) {
-    case LX_ACT_CONTINUE:
-        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        break;
-    case LX_ACT_UNAME:
-        if (lx_mem_write(req->pid, req->data.args[0], L->utsname, LX_UTSNAME_SIZE) != LX_UTSNAME_SIZE)
-            resp->error = -EFAULT;
-        break;
-    case LX_ACT_ENOSYS:
-        resp->error = -ENOSYS;
-        break;
-    default:
-        if (lx_py_handle(req, resp) != 0)
-            L->py_error = 1;
-        resp->id = req->id;
-        break;
-    }
-}
-
-/* Serve notifications until the anchor writes a record or exits (returns 1)
- * or Python sets L->stop (returns 0).  Negative: -errno of a failed call. */
-int lx_loop_run(struct lx_loop *L)
-{
-    struct seccomp_notif_sizes sz;
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
-        return -errno;
-    size_t reqsz = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif : sizeof(struct seccomp_notif);
-    size_t respsz = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
-    struct seccomp_notif *req = calloc(1, reqsz);
-    struct seccomp_notif_resp *resp = calloc(1, respsz);
-    if (!req || !resp) {
-        free(req);
-        free(resp);
-        return -ENOMEM;
-    }
-    struct pollfd pfd[2] = { { L->listener, POLLIN, 0 }, { L->status_fd, POLLIN, 0 } };
-    int ret = 0;
-    while (!L->stop) {
-        if (poll(pfd, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            ret = -errno;
-            break;
-        }
-        if (pfd[0].revents & POLLIN) {
-            memset(req, 0, reqsz);
-            if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-                if (errno == EINTR || errno == ENOENT)
-                    continue;
-                ret = -errno;
-                break;
-            }
-            memset(resp, 0, respsz);
-            handle(L, req, resp);
-            /* ENOENT: the guest was interrupted or died meanwhile. */
-            if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT &&
-                errno != EINTR) {
-                ret = -errno;
-                break;
-            }
-            continue;
-        }
-        if (pfd[0].revents & (POLLHUP | POLLERR))
-            pfd[0].fd = -1; /* no task uses the filter any more */
-        if (pfd[1].revents) {
-            ret = 1;
-            break;
-        }
-    }
-    free(req);
-    free(resp);
-    return ret;
-}

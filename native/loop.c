@@ -1,0 +1,145 @@
+/* loop.c -- the notification loop and guest memory access (see lxfast.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lxfast.h"
+
+/* ---- guest memory ---- */
+
+long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len)
+{
+    struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+    return n < 0 ? -errno : n;
+}
+
+long lx_mem_write(int pid, uint64_t addr, const void *buf, uint64_t len)
+{
+    struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
+    ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
+    return n < 0 ? -errno : n;
+}
+
+/* Read a NUL-terminated string of at most max bytes (NUL included).
+ * Returns its length, -EFAULT, or -ENAMETOOLONG when no NUL within max. */
+long lx_mem_read_str(int pid, uint64_t addr, char *buf, uint64_t max)
+{
+    uint64_t got = 0;
+    while (got < max) {
+        uint64_t page_left = 4096 - ((addr + got) & 4095);
+        uint64_t want = max - got < page_left ? max - got : page_left;
+        long n = lx_mem_read(pid, addr + got, buf + got, want);
+        if (n <= 0)
+            return -EFAULT;
+        char *z = memchr(buf + got, 0, (size_t)n);
+        if (z)
+            return z - buf;
+        got += (uint64_t)n;
+    }
+    return -ENAMETOOLONG;
+}
+
+int lx_notif_id_valid(int listener, uint64_t id)
+{
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* ---- the notification loop ---- */
+
+static void handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+    int nr = req->data.nr;
+    int act = LX_ACT_PYTHON;
+    if (nr >= 0 && nr < LX_NR_MAX) {
+        act = L->actions[nr];
+        L->counts[nr]++;
+    } else {
+        L->unknown++;
+    }
+    resp->id = req->id;
+    resp->val = 0;
+    resp->error = 0;
+    resp->flags = 0;
+    switch (act) {
+    case LX_ACT_CONTINUE:
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        break;
+    case LX_ACT_UNAME:
+        if (lx_mem_write(req->pid, req->data.args[0], L->utsname, LX_UTSNAME_SIZE) != LX_UTSNAME_SIZE)
+            resp->error = -EFAULT;
+        break;
+    case LX_ACT_ENOSYS:
+        resp->error = -ENOSYS;
+        break;
+    default:
+        if (lx_py_handle(req, resp) != 0)
+            L->py_error = 1;
+        resp->id = req->id;
+        break;
+    }
+}
+
+/* Serve notifications until the anchor writes a record or exits (returns 1)
+ * or Python sets L->stop (returns 0).  Negative: -errno of a failed call. */
+int lx_loop_run(struct lx_loop *L)
+{
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+        return -errno;
+    size_t reqsz = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif : sizeof(struct seccomp_notif);
+    size_t respsz = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+    struct seccomp_notif *req = calloc(1, reqsz);
+    struct seccomp_notif_resp *resp = calloc(1, respsz);
+    if (!req || !resp) {
+        free(req);
+        free(resp);
+        return -ENOMEM;
+    }
+    struct pollfd pfd[2] = { { L->listener, POLLIN, 0 }, { L->status_fd, POLLIN, 0 } };
+    int ret = 0;
+    while (!L->stop) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            ret = -errno;
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            memset(req, 0, reqsz);
+            if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+                if (errno == EINTR || errno == ENOENT)
+                    continue;
+                ret = -errno;
+                break;
+            }
+            memset(resp, 0, respsz);
+            handle(L, req, resp);
+            /* ENOENT: the guest was interrupted or died meanwhile. */
+            if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT &&
+                errno != EINTR) {
+                ret = -errno;
+                break;
+            }
+            continue;
+        }
+        if (pfd[0].revents & (POLLHUP | POLLERR))
+            pfd[0].fd = -1; /* no task uses the filter any more */
+        if (pfd[1].revents) {
+            ret = 1;
+            break;
+        }
+    }
+    free(req);
+    free(resp);
+    return ret;
+}
