@@ -35,6 +35,17 @@ def which(cmd: str, env: Mapping[str, str]) -> str:
     return found
 
 
+# Signals whose disposition a guest inherits from lx's caller (SIGPIPE and
+# SIGXFSZ are ignored by Python itself, so they are reset like subprocess does).
+INHERITED = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGCHLD,
+             signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+
+
+def ignored_by_caller() -> tuple[int, ...]:
+    """The INHERITED signals lx's own caller left ignored (nohup, a shell's `trap '' INT`)."""
+    return tuple(s for s in INHERITED if signal.getsignal(s) == signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def _terminal_signals_to_guest() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
@@ -84,10 +95,12 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     data = input.encode() if isinstance(input, str) else input
     out: dict[int, bytes] = {}
     threads = []
+    ignored = ignored_by_caller()
     with _terminal_signals_to_guest():
         try:
             sup_env = [f"{k}={v}" for k, v in env.items()]
-            sup.spawn(path, list(args), sup_env, stdio=tuple(e[0] for e in ends), cwd=cwd)
+            sup.spawn(path, list(args), sup_env, stdio=tuple(e[0] for e in ends), cwd=cwd,
+                      close_fds=close_fds, ignored=ignored)
         finally:
             for _, _, close in ends:
                 for fd in close:

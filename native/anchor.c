@@ -147,7 +147,8 @@ static void guest_main(struct lx_spawn *s, int chan, int status_w, int go_r, uin
     sigset_t none;
     sigemptyset(&none);
     /* Dispositions the supervisor or anchor changed go back to default,
-     * except those the user's own environment had ignored (nohup). */
+     * except those the user's own environment had ignored (nohup): the
+     * caller computes that mask before it ignores anything itself. */
     static const int reset[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGPIPE, SIGXFSZ,
                                  SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU };
     for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
@@ -373,14 +374,7 @@ int lx_spawn(struct lx_spawn *s)
     s->err = 0;
     s->err_step = NULL;
 
-    /* Signals ignored in the caller's own environment stay ignored. */
-    uint64_t ign_mask = 0;
-    for (int sig = 1; sig < 64; sig++) {
-        struct sigaction sa;
-        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
-            sa.sa_handler == SIG_IGN && sig != SIGPIPE && sig != SIGXFSZ)
-            ign_mask |= 1ULL << sig;
-    }
+    uint64_t ign_mask = s->ign_mask;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0) {
         s->err_step = "socketpair";
         goto fail;

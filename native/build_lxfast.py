@@ -49,6 +49,7 @@ ffibuilder.cdef("""
         int stdio[3];
         const char *cwd;
         int close_fds;
+        uint64_t ign_mask;
         int anchor_pid;
         int guest_pid;
         int listener;

@@ -41,6 +41,7 @@ struct lx_spawn {
     int stdio[3];            /* fds to become the guest's 0,1,2; -1 = inherit */
     const char *cwd;         /* NULL = inherit */
     int close_fds;           /* mark fds >= 3 close-on-exec in the guest */
+    uint64_t ign_mask;       /* bit N: the guest starts with signal N ignored (nohup) */
     /* out */
     int anchor_pid;
     int guest_pid;

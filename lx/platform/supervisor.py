@@ -116,8 +116,12 @@ class Supervisor:
 
     # -- running ---------------------------------------------------------
     def spawn(self, path: str, argv: list[str], envp: list[str], stdio: tuple[int, int, int] = (-1, -1, -1),
-              cwd: str | None = None) -> int:
-        """Start the guest; returns its pid.  Raises SpawnError."""
+              cwd: str | None = None, close_fds: bool = True, ignored: tuple[int, ...] = ()) -> int:
+        """Start the guest; returns its pid.  Raises SpawnError.
+
+        ``ignored``: signals the guest starts with ignored (those the
+        caller's own environment ignored, as `nohup` does); every other
+        disposition the supervisor changed is reset to default."""
         prog = seccomp.pack(seccomp.build(self.filter_actions()))
         keep = [ffi.new("char[]", os.fsencode(a)) for a in argv]
         env = [ffi.new("char[]", os.fsencode(e)) for e in envp]
@@ -131,6 +135,8 @@ class Supervisor:
         s.filter, s.filter_len = c_prog, len(prog) // 8
         s.filter_flags = abi.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
         s.stdio = list(stdio)
+        s.close_fds = int(close_fds)
+        s.ign_mask = sum(1 << sig for sig in ignored)
         self._spawn = (s, keep, env, c_argv, c_envp, c_path, c_cwd, c_prog)
         if lib.lx_spawn(s) != 0:
             if s.status_fd >= 0:
