@@ -125,12 +125,16 @@ static int kill_children(void)
 /* The anchor is a child subreaper: every orphan of the guest tree becomes
  * its child.  Killing children until none is left therefore ends the whole
  * tree, whatever sessions or process groups the guest made. */
-static void kill_tree(void)
+static void kill_tree(pid_t g, int *g_status)
 {
     for (;;) {
         kill_children();
-        if (waitpid(-1, NULL, __WALL) < 0 && errno == ECHILD)
+        int st;
+        pid_t p = waitpid(-1, &st, __WALL);
+        if (p < 0 && errno == ECHILD)
             return;
+        if (p == g && g_status && (WIFEXITED(st) || WIFSIGNALED(st)))
+            *g_status = st;
     }
 }
 
@@ -340,9 +344,10 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
             break;
         }
         if (pfd[1].revents) {
-            /* The supervisor is gone (EOF): end the guest tree, say nothing. */
-            kill_tree();
-            _exit(1);
+            /* The supervisor let go (it died, or it gives up on the guest):
+             * end the guest tree; report its status in case it listens. */
+            kill_tree(g, &status);
+            break;
         }
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) > 0)
@@ -361,7 +366,7 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
         if (done)
             break;
     }
-    kill_tree();
+    kill_tree(g, NULL);
     send_record(status_w, LX_REC_GUEST_STATUS, g, status);
     _exit(0);
 }
