@@ -39,10 +39,11 @@ class Identity:
         return b"".join(getattr(self, f)[:UTS_LEN - 1].ljust(UTS_LEN, b"\0") for f in UTS_FIELDS)
 
     def set(self, name: str, value: bytes) -> None:
-        """Change one field (as sethostname does: the bytes up to the first NUL)."""
+        """Change one field as sethostname(2) does: all ``len`` bytes are kept,
+        embedded NULs too, and the rest of the field is zeroed (kernel/sys.c)."""
         if name not in UTS_FIELDS:
             raise KeyError(name)
-        setattr(self, name, value.split(b"\0", 1)[0][:UTS_LEN - 1])
+        setattr(self, name, value[:UTS_LEN - 1])
         if self.on_change:
             self.on_change(self)
 

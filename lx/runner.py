@@ -88,8 +88,7 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     notifications and of unsupported calls)."""
     if capture_output:
         stdout = stderr = PIPE
-    env = dict(os.environ if env is None else env)
-    path = which(args[0], env)
+    path = which(args[0], os.environ if env is None else env)
     sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log)
     ends = [_stdio(stdin, input is not None, 0), _stdio(stdout, False, 1), _stdio(stderr, False, 2)]
     data = input.encode() if isinstance(input, str) else input
@@ -98,7 +97,7 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     ignored = ignored_by_caller()
     with _terminal_signals_to_guest():
         try:
-            sup_env = [f"{k}={v}" for k, v in env.items()]
+            sup_env = None if env is None else [f"{k}={v}" for k, v in env.items()]
             sup.spawn(path, list(args), sup_env, stdio=tuple(e[0] for e in ends), cwd=cwd,
                       close_fds=close_fds, ignored=ignored)
         finally:

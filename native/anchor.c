@@ -186,7 +186,7 @@ static void guest_main(struct lx_spawn *s, int chan, int status_w, int go_r, uin
         _exit(127);
     close(lfd);
     close(chan);
-    execve(s->path, s->argv, s->envp);
+    execve(s->path, s->argv, s->envp ? s->envp : environ);
     send_record(status_w, LX_REC_EXEC_ERRNO, getpid(), errno);
     _exit(errno == ENOENT ? 127 : 126);
 

@@ -34,7 +34,7 @@ struct lx_spawn {
     /* in */
     const char *path;
     char *const *argv;
-    char *const *envp;
+    char *const *envp;       /* NULL: the supervisor's own environ */
     const void *filter;      /* struct sock_filter[] */
     unsigned short filter_len;
     unsigned int filter_flags; /* extra SECCOMP_FILTER_FLAG_* */

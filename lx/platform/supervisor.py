@@ -115,18 +115,21 @@ class Supervisor:
         ffi.memmove(self._loop.utsname, data, len(data))
 
     # -- running ---------------------------------------------------------
-    def spawn(self, path: str, argv: list[str], envp: list[str], stdio: tuple[int, int, int] = (-1, -1, -1),
+    def spawn(self, path: str, argv: list[str], envp: list[str] | None, stdio: tuple[int, int, int] = (-1, -1, -1),
               cwd: str | None = None, close_fds: bool = True, ignored: tuple[int, ...] = ()) -> int:
         """Start the guest; returns its pid.  Raises SpawnError.
 
+        ``envp`` None passes the supervisor's own environment.
         ``ignored``: signals the guest starts with ignored (those the
         caller's own environment ignored, as `nohup` does); every other
         disposition the supervisor changed is reset to default."""
         prog = seccomp.pack(seccomp.build(self.filter_actions()))
         keep = [ffi.new("char[]", os.fsencode(a)) for a in argv]
-        env = [ffi.new("char[]", os.fsencode(e)) for e in envp]
+        # envp None: the process's real environ (as execve from C would see
+        # it), which os.environ only snapshots.
+        env = [ffi.new("char[]", os.fsencode(e)) for e in envp or ()]
         c_argv = ffi.new("char *[]", keep + [ffi.NULL])
-        c_envp = ffi.new("char *[]", env + [ffi.NULL])
+        c_envp = ffi.new("char *[]", env + [ffi.NULL]) if envp is not None else ffi.NULL
         c_path = ffi.new("char[]", os.fsencode(path))
         c_cwd = ffi.new("char[]", os.fsencode(cwd)) if cwd else ffi.NULL
         c_prog = ffi.new("char[]", prog)
