@@ -1,8 +1,8 @@
 """Build small C programs (probes, bench loops) with gcc, cached by content.
 
 ``build_c(src)`` compiles one C file into a per-user cache directory and
-returns the executable's path; the name carries a hash of the source and
-flags, so an edit rebuilds and an unchanged file is reused across runs.
+returns the executable's path; the name carries a hash of the source, the
+headers beside it and the flags, so an edit rebuilds and an unchanged file is reused across runs.
 """
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ def build_c(src: str | os.PathLike, *, flags: tuple[str, ...] = (), libs: tuple[
             out_dir: Path | None = None) -> Path:
     """Compile ``src`` (one C file) and return the executable's path."""
     src = Path(src)
-    text = src.read_bytes()
-    key = hashlib.sha256(text + repr((CFLAGS, flags, libs)).encode()).hexdigest()[:16]
+    h = hashlib.sha256(src.read_bytes() + repr((CFLAGS, flags, libs)).encode())
+    for header in sorted(src.parent.glob("*.h")):   # the headers it may include
+        h.update(header.name.encode() + b"\0" + header.read_bytes())
+    key = h.hexdigest()[:16]
     out = (out_dir or cache_dir()) / f"{src.stem}-{key}"
     if out.exists():
         return out

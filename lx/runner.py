@@ -79,13 +79,14 @@ def _stdio(spec, input_given: bool, which_fd: int):
 
 def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: bytes | str | None = None,
         capture_output: bool = False, cwd: str | None = None, env: Mapping[str, str] | None = None,
-        text: bool = False, check: bool = False, close_fds: bool = True,
+        text: bool = False, check: bool = False, close_fds: bool = True, timeout: float | None = None,
         verbose: bool = False, strict: bool = False, identity: Identity | None = None,
         log=None) -> subprocess.CompletedProcess:
     """Run ``args`` under lx and wait for it; see ``subprocess.run``.
 
     The CompletedProcess carries lx's Report as ``.lx`` (status, counts of
-    notifications and of unsupported calls)."""
+    notifications and of unsupported calls).  After ``timeout`` seconds the
+    whole guest tree is killed and subprocess.TimeoutExpired is raised."""
     if capture_output:
         stdout = stderr = PIPE
     path = which(args[0], os.environ if env is None else env)
@@ -111,10 +112,20 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
                 threads.append(threading.Thread(target=_drain, args=(ends[i][1], out, i), daemon=True))
         for t in threads:
             t.start()
-        report = sup.serve()
+        timer = threading.Timer(timeout, sup.kill) if timeout is not None else None
+        if timer:
+            timer.daemon = True
+            timer.start()
+        try:
+            report = sup.serve()
+        finally:
+            if timer:
+                timer.cancel()
         for t in threads:
             t.join()
     stdout_b, stderr_b = out.get(1), out.get(2)
+    if sup.killed:
+        raise subprocess.TimeoutExpired(list(args), timeout, stdout_b, stderr_b)
     if text:
         stdout_b = stdout_b.decode() if stdout_b is not None else None
         stderr_b = stderr_b.decode() if stderr_b is not None else None

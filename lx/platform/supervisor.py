@@ -84,6 +84,7 @@ class Supervisor:
         self._loop = ffi.new("struct lx_loop *")
         self._reported: set[tuple[int, int]] = set()
         self._spawn = None
+        self.killed = False
         self.identity.on_change = self._sync_identity
         self._sync_identity(self.identity)
 
@@ -177,6 +178,7 @@ class Supervisor:
     def kill(self) -> None:
         """End the whole guest tree now (the anchor does it when we let go)."""
         s = self._spawn[0] if self._spawn else None
+        self.killed = True
         if s is not None and s.life_fd >= 0:
             os.close(s.life_fd)
             s.life_fd = -1

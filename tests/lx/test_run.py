@@ -143,3 +143,12 @@ def test_background_processes_end_with_the_guest():
                 capture_output=True, text=True)
     assert cp.stdout == "started\n" and time.monotonic() - t0 < 10
     assert not _pids_with(marker)
+
+
+def test_timeout_kills_the_guest_tree_and_raises():
+    marker = f"1000.{os.getpid()}3"
+    t0 = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        lx.run(["sh", "-c", f"sleep {marker} & sleep {marker}"], timeout=0.5)
+    assert time.monotonic() - t0 < 5
+    assert not _pids_with(marker)
