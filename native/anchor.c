@@ -195,94 +195,6 @@ setup_fail:
     _exit(127);
 }
 
-/* ---- fault explanation (the anchor traces the guest's first process) ---- */
-
-/* A signal mask line of /proc/PID/status ("SigCgt:\t0000000000004a02"). */
-static uint64_t status_mask(const char *status, const char *key)
-{
-    const char *p = strstr(status, key);
-    return p ? strtoull(p + strlen(key), NULL, 16) : 0;
-}
-
-/* True when sig, now being delivered, will kill pid: not caught, or (for a
- * fault the kernel raised) blocked or ignored, which the kernel overrides. */
-static int fatal_for(int pid, int sig, int kernel_sent)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    buf[n] = 0;
-    uint64_t bit = 1ULL << (sig - 1);
-    if (kernel_sent && ((status_mask(buf, "SigBlk:") | status_mask(buf, "SigIgn:")) & bit))
-        return 1;
-    return !(status_mask(buf, "SigCgt:") & bit) && !(status_mask(buf, "SigIgn:") & bit);
-}
-
-static void report_fault(int status_w, int pid, int sig)
-{
-    siginfo_t si;
-    struct user_regs_struct regs;
-    if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0)
-        return;
-    int kernel_sent = si.si_code > 0;
-    if (!fatal_for(pid, sig, kernel_sent))
-        return;
-    struct lx_record r;
-    memset(&r, 0, sizeof r);
-    r.kind = LX_REC_FAULT;
-    r.pid = pid;
-    r.value = sig;
-    r.code = si.si_code;
-    if (kernel_sent)
-        r.addr = (uint64_t)(uintptr_t)si.si_addr;
-    else
-        r.sender = si.si_pid;
-    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0) {
-        r.ip = regs.rip;
-        for (int i = 0; i < 2; i++) {
-            errno = 0;
-            long w = ptrace(PTRACE_PEEKTEXT, pid, (void *)(uintptr_t)(regs.rip + 8 * i), 0);
-            if (errno)
-                break;
-            memcpy(r.insn + 8 * i, &w, 8);
-            r.insn_len += 8;
-        }
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/exe", pid);
-    ssize_t n = readlink(path, r.exe, sizeof r.exe - 1);
-    if (n > 0)
-        r.exe[n] = 0;
-    (void)write_full(status_w, &r, sizeof r);
-}
-
-/* A ptrace stop of the traced guest: restart it the way Linux would have
- * gone on without a tracer (strace -f's logic, reduced to one process). */
-static void handle_stop(int status_w, int pid, int st)
-{
-    int sig = WSTOPSIG(st), event = (unsigned)st >> 16;
-    if (event == PTRACE_EVENT_STOP) {
-        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-            ptrace(PTRACE_LISTEN, pid, 0, 0);  /* group-stop: stay stopped */
-        else
-            ptrace(PTRACE_CONT, pid, 0, 0);
-        return;
-    }
-    if (event != 0) {                          /* no other events are asked for */
-        ptrace(PTRACE_CONT, pid, 0, 0);
-        return;
-    }
-    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)
-        report_fault(status_w, pid, sig);
-    ptrace(PTRACE_CONT, pid, 0, sig);          /* deliver the signal */
-}
-
 /* ---- the anchor ---- */
 
 static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, uint64_t ign_mask)
@@ -323,11 +235,9 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
     }
     close(chan);
     close(go[0]);
-    /* Trace the guest's first process for its fatal faults; EXITKILL ends
-     * it should the anchor itself be killed.  Its children are not traced,
-     * so a guest can still ptrace its own (gdb, strace inside lx). */
+    struct lx_tracer T = { .status_w = status_w, .first = g, .trace_all = s->trace_all };
     if (g > 0)
-        (void)ptrace(PTRACE_SEIZE, g, 0, PTRACE_O_EXITKILL);
+        lx_tracer_seize(&T, g);
     (void)write_full(go[1], "g", 1);
     close(go[1]);
     if (g < 0 || sfd < 0) {
@@ -356,11 +266,14 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
         pid_t p;
         int st;
         while ((p = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
-            if (p == g && WIFSTOPPED(st))
-                handle_stop(status_w, p, st);
-            else if (p == g && (WIFEXITED(st) || WIFSIGNALED(st))) {
-                status = st;
-                done = 1;
+            if (WIFSTOPPED(st))
+                lx_tracer_stop(&T, p, st);
+            else {
+                lx_tracer_gone(&T, p);
+                if (p == g) {
+                    status = st;
+                    done = 1;
+                }
             }
         }
         if (done)

@@ -50,6 +50,7 @@ ffibuilder.cdef("""
         const char *cwd;
         int close_fds;
         uint64_t ign_mask;
+        int trace_all;
         int anchor_pid;
         int guest_pid;
         int listener;
@@ -86,7 +87,7 @@ ffibuilder.cdef("""
     extern "Python+C" int lx_py_handle(struct seccomp_notif *, struct seccomp_notif_resp *);
 """)
 
-SOURCES = ("anchor.c", "loop.c")
+SOURCES = ("anchor.c", "tracer.c", "loop.c")
 
 ffibuilder.set_source(
     "lx.native._lxfast",

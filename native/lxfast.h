@@ -42,6 +42,7 @@ struct lx_spawn {
     const char *cwd;         /* NULL = inherit */
     int close_fds;           /* mark fds >= 3 close-on-exec in the guest */
     uint64_t ign_mask;       /* bit N: the guest starts with signal N ignored (nohup) */
+    int trace_all;           /* ptrace every guest process, not only the first */
     /* out */
     int anchor_pid;
     int guest_pid;
@@ -84,6 +85,16 @@ enum {
     LX_REC_SETUP_ERRNO = 3,  /* the guest failed before exec */
     LX_REC_FAULT = 4,        /* the guest is about to die of a fault signal */
 };
+
+/* The anchor's tracer (tracer.c); used inside the anchor process only. */
+struct lx_tracer {
+    int status_w;   /* records for the supervisor */
+    int first;      /* the guest's first process */
+    int trace_all;
+};
+void lx_tracer_seize(struct lx_tracer *T, int pid);
+void lx_tracer_stop(struct lx_tracer *T, int pid, int status);
+void lx_tracer_gone(struct lx_tracer *T, int pid);
 
 int lx_spawn(struct lx_spawn *s);
 /* The Python dispatcher (extern "Python+C" in build_lxfast.py). */

@@ -73,12 +73,16 @@ class Supervisor:
     native = (ffi, lib)
 
     def __init__(self, table: dict[int, Entry] = TABLE, identity: Identity | None = None,
-                 verbose: bool = False, strict: bool = False, log: TextIO | None = None) -> None:
+                 verbose: bool = False, strict: bool = False, log: TextIO | None = None,
+                 trace_all: bool | None = None) -> None:
         self.table = table
         self.identity = identity or Identity.host()
         self.verbose = verbose
         self.strict = strict
         self.log = log or sys.stderr
+        # ptrace every guest process (zones need it for exec); LX_TRACE_ALL=1
+        # turns it on for a host-root run, to test the tracer on its own.
+        self.trace_all = os.environ.get("LX_TRACE_ALL") == "1" if trace_all is None else trace_all
         self.report = Report()
         self.listener = -1
         self._loop = ffi.new("struct lx_loop *")
@@ -141,6 +145,7 @@ class Supervisor:
         s.stdio = list(stdio)
         s.close_fds = int(close_fds)
         s.ign_mask = sum(1 << sig for sig in ignored)
+        s.trace_all = int(self.trace_all)
         self._spawn = (s, keep, env, c_argv, c_envp, c_path, c_cwd, c_prog)
         if lib.lx_spawn(s) != 0:
             if s.status_fd >= 0:
