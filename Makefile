@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lx-installed
-NATIVE := $(wildcard native/*.c native/*.h native/*.py native/*.pyx)
+NATIVE := $(wildcard native/*.c native/*.h native/*.py native/*.pyx native/stub/*.c)
 
 .PHONY: all deps venv shell test test-fast bench compat abi check-generated clean
 

@@ -49,7 +49,7 @@ def _cmd_run(opts: argparse.Namespace) -> int:
     ident = Identity.host(nodename=opts.hostname, release=opts.kernel_release)
     try:
         cp = run(cmd, cwd=opts.workdir, close_fds=False, verbose=opts.verbose,
-                 strict=opts.strict, identity=ident)
+                 strict=opts.strict, identity=ident, loader=opts.loader)
     except FileNotFoundError:
         print(f"lx: {cmd[0]}: No such file or directory", file=sys.stderr)
         return 127
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hostname", help="the hostname uname reports (default: the host's)")
     p.add_argument("--kernel-release", help="the kernel release uname reports (default: the host's)")
     p.add_argument("-w", "--workdir", help="the guest's working directory")
+    p.add_argument("--loader", action="store_true", default=None,
+                   help="run every exec through lx's ELF loader, as zones do")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS")
     p.set_defaults(func=_cmd_run)
 

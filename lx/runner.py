@@ -81,16 +81,24 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         capture_output: bool = False, cwd: str | None = None, env: Mapping[str, str] | None = None,
         text: bool = False, check: bool = False, close_fds: bool = True, timeout: float | None = None,
         verbose: bool = False, strict: bool = False, identity: Identity | None = None,
-        log=None) -> subprocess.CompletedProcess:
+        loader: bool | None = None, log=None) -> subprocess.CompletedProcess:
     """Run ``args`` under lx and wait for it; see ``subprocess.run``.
 
     The CompletedProcess carries lx's Report as ``.lx`` (status, counts of
     notifications and of unsupported calls).  After ``timeout`` seconds the
-    whole guest tree is killed and subprocess.TimeoutExpired is raised."""
+    whole guest tree is killed and subprocess.TimeoutExpired is raised.
+    With ``loader`` every exec goes through lx's loader (as in a zone);
+    None takes LX_LOADER=1 from the environment (to run a suite that way)."""
     if capture_output:
         stdout = stderr = PIPE
     path = which(args[0], os.environ if env is None else env)
-    sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log)
+    exec_hook = None
+    if loader is None:
+        loader = os.environ.get("LX_LOADER") == "1"
+    if loader:
+        from lx.platform.execsvc import LoaderExec
+        exec_hook = LoaderExec()
+    sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log, exec_hook=exec_hook)
     ends = [_stdio(stdin, input is not None, 0), _stdio(stdout, False, 1), _stdio(stderr, False, 2)]
     data = input.encode() if isinstance(input, str) else input
     out: dict[int, bytes] = {}

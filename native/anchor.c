@@ -197,7 +197,8 @@ setup_fail:
 
 /* ---- the anchor ---- */
 
-static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, uint64_t ign_mask)
+static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, int exec_chan,
+                        uint64_t ign_mask)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     prctl(PR_SET_NAME, "lx-anchor", 0, 0, 0);
@@ -231,11 +232,14 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
         close(go[1]);
         if (sfd >= 0)
             close(sfd);
+        if (exec_chan >= 0)
+            close(exec_chan);
         guest_main(s, chan, status_w, go[0], ign_mask);
     }
     close(chan);
     close(go[0]);
-    struct lx_tracer T = { .status_w = status_w, .first = g, .trace_all = s->trace_all };
+    struct lx_tracer T = { .status_w = status_w, .first = g, .trace_all = s->trace_all,
+                           .exec_chan = exec_chan };
     if (g > 0)
         lx_tracer_seize(&T, g);
     (void)write_full(go[1], "g", 1);
@@ -286,8 +290,8 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
 
 int lx_spawn(struct lx_spawn *s)
 {
-    int chan[2] = { -1, -1 }, st[2] = { -1, -1 }, life[2] = { -1, -1 };
-    s->anchor_pid = s->guest_pid = s->listener = s->status_fd = -1;
+    int chan[2] = { -1, -1 }, st[2] = { -1, -1 }, life[2] = { -1, -1 }, ex[2] = { -1, -1 };
+    s->anchor_pid = s->guest_pid = s->listener = s->status_fd = s->exec_fd = -1;
     s->sync_wakeup = 0;
     s->err = 0;
     s->err_step = NULL;
@@ -301,6 +305,10 @@ int lx_spawn(struct lx_spawn *s)
         s->err_step = "pipe2";
         goto fail;
     }
+    if (s->trace_all && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ex) < 0) {
+        s->err_step = "socketpair";
+        goto fail;
+    }
     pid_t a = fork();
     if (a < 0) {
         s->err_step = "fork";
@@ -310,15 +318,20 @@ int lx_spawn(struct lx_spawn *s)
         close(chan[0]);
         close(st[0]);
         close(life[1]);
-        anchor_main(s, chan[1], st[1], life[0], ign_mask);
+        if (ex[0] >= 0)
+            close(ex[0]);
+        anchor_main(s, chan[1], st[1], life[0], ex[1], ign_mask);
         _exit(1);
     }
     s->anchor_pid = a;
     close(chan[1]);
     close(st[1]);
     close(life[0]);
-    chan[1] = st[1] = life[0] = -1;
+    if (ex[1] >= 0)
+        close(ex[1]);
+    chan[1] = st[1] = life[0] = ex[1] = -1;
     s->status_fd = st[0];
+    s->exec_fd = ex[0];
     s->life_fd = life[1];
 
     int msg[2];
@@ -358,6 +371,7 @@ fail:
     s->err = errno;
     for (int i = 0; i < 2; i++) {
         if (chan[i] >= 0) close(chan[i]);
+        if (ex[i] >= 0) close(ex[i]);
         if (st[i] >= 0) close(st[i]);
         if (life[i] >= 0) close(life[i]);
     }

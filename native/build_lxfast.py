@@ -51,6 +51,7 @@ ffibuilder.cdef("""
         int close_fds;
         uint64_t ign_mask;
         int trace_all;
+        int exec_fd;
         int anchor_pid;
         int guest_pid;
         int listener;
@@ -74,6 +75,16 @@ ffibuilder.cdef("""
         int32_t kind; int32_t pid; int32_t value; int32_t code; int32_t sender;
         int32_t insn_len; uint64_t addr; uint64_t ip; uint8_t insn[16]; char exe[256];
     };
+
+    struct lx_exec_msg {
+        int32_t kind; int32_t pid; int32_t former_tid; int32_t nr;
+        uint64_t args[6]; uint64_t rsp; uint64_t rip;
+    };
+    struct lx_exec_reply {
+        int32_t action; int32_t err; int32_t nr; int32_t pad; uint64_t args[3];
+    };
+    enum { LX_EXEC_ENTER = 1, LX_EXEC_DONE = 2 };
+    enum { LX_EXEC_CONTINUE = 0, LX_EXEC_FAIL = 1, LX_EXEC_REWRITE = 2, LX_EXEC_KILL = 3 };
 
     int lx_spawn(struct lx_spawn *s);
     int lx_loop_run(struct lx_loop *L);

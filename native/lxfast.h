@@ -43,6 +43,7 @@ struct lx_spawn {
     int close_fds;           /* mark fds >= 3 close-on-exec in the guest */
     uint64_t ign_mask;       /* bit N: the guest starts with signal N ignored (nohup) */
     int trace_all;           /* ptrace every guest process, not only the first */
+    int exec_fd;             /* out (trace_all): the exec service's end of the anchor's channel */
     /* out */
     int anchor_pid;
     int guest_pid;
@@ -91,10 +92,32 @@ struct lx_tracer {
     int status_w;   /* records for the supervisor */
     int first;      /* the guest's first process */
     int trace_all;
+    int exec_chan;  /* socket to the supervisor's exec service, or -1 */
 };
 void lx_tracer_seize(struct lx_tracer *T, int pid);
 void lx_tracer_stop(struct lx_tracer *T, int pid, int status);
 void lx_tracer_gone(struct lx_tracer *T, int pid);
+
+/* The anchor asks the supervisor's exec service what to do at an execve
+ * (SECCOMP_RET_TRACE stop) and after an exec (PTRACE_EVENT_EXEC). */
+struct lx_exec_msg {
+    int32_t kind;        /* LX_EXEC_ENTER / LX_EXEC_DONE */
+    int32_t pid;         /* the thread (ENTER) / the process after exec (DONE) */
+    int32_t former_tid;  /* DONE: the thread that called execve */
+    int32_t nr;          /* ENTER: execve or execveat */
+    uint64_t args[6];
+    uint64_t rsp;
+    uint64_t rip;
+};
+struct lx_exec_reply {
+    int32_t action;      /* LX_EXEC_* */
+    int32_t err;         /* LX_EXEC_FAIL: the errno */
+    int32_t nr;          /* LX_EXEC_REWRITE: the call to make instead */
+    int32_t pad;
+    uint64_t args[3];    /* LX_EXEC_REWRITE: its first three arguments */
+};
+enum { LX_EXEC_ENTER = 1, LX_EXEC_DONE = 2 };
+enum { LX_EXEC_CONTINUE = 0, LX_EXEC_FAIL = 1, LX_EXEC_REWRITE = 2, LX_EXEC_KILL = 3 };
 
 int lx_spawn(struct lx_spawn *s);
 /* The Python dispatcher (extern "Python+C" in build_lxfast.py). */

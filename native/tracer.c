@@ -126,6 +126,84 @@ static void report_fault(int status_w, int pid, int sig)
     (void)write_all(status_w, &r, sizeof r);
 }
 
+static int read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Ask the exec service; no service (or it went away) means "continue". */
+static void ask(struct lx_tracer *T, struct lx_exec_msg *m, struct lx_exec_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    if (T->exec_chan < 0)
+        return;
+    if (write_all(T->exec_chan, m, sizeof *m) < 0 || read_all(T->exec_chan, r, sizeof *r) < 0) {
+        close(T->exec_chan);
+        T->exec_chan = -1;
+        memset(r, 0, sizeof *r);
+    }
+}
+
+/* An execve/execveat stopped by SECCOMP_RET_TRACE, before the kernel runs it. */
+static void exec_enter(struct lx_tracer *T, int pid)
+{
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+        return;
+    struct lx_exec_msg m = { .kind = LX_EXEC_ENTER, .pid = pid, .nr = (int32_t)regs.orig_rax,
+                             .args = { regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9 },
+                             .rsp = regs.rsp, .rip = regs.rip };
+    struct lx_exec_reply r;
+    ask(T, &m, &r);
+    switch (r.action) {
+    case LX_EXEC_FAIL: /* skip the call; it returns -err */
+        regs.orig_rax = (unsigned long long)-1;
+        regs.rax = (unsigned long long)(long long)-r.err;
+        ptrace(PTRACE_SETREGS, pid, 0, &regs);
+        break;
+    case LX_EXEC_REWRITE: /* make another call instead (the loader's exec) */
+        regs.orig_rax = (unsigned long long)r.nr;
+        regs.rdi = r.args[0];
+        regs.rsi = r.args[1];
+        regs.rdx = r.args[2];
+        ptrace(PTRACE_SETREGS, pid, 0, &regs);
+        break;
+    case LX_EXEC_KILL:
+        kill(pid, SIGKILL);
+        break;
+    default:
+        break;
+    }
+}
+
+/* After a successful exec (PTRACE_EVENT_EXEC): the new image is in place. */
+static void exec_done(struct lx_tracer *T, int pid)
+{
+    struct user_regs_struct regs;
+    unsigned long former = (unsigned long)pid;
+    ptrace(PTRACE_GETEVENTMSG, pid, 0, &former);
+    if ((int)former != pid) /* a non-leader thread exec'd: it took the leader's pid */
+        mark((int)former, 0);
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+        return;
+    struct lx_exec_msg m = { .kind = LX_EXEC_DONE, .pid = pid, .former_tid = (int32_t)former,
+                             .rsp = regs.rsp, .rip = regs.rip };
+    struct lx_exec_reply r;
+    ask(T, &m, &r);
+    if (r.action == LX_EXEC_KILL)
+        kill(pid, SIGKILL);
+}
+
 void lx_tracer_seize(struct lx_tracer *T, int pid)
 {
     long opts = PTRACE_O_EXITKILL;
@@ -163,7 +241,15 @@ void lx_tracer_stop(struct lx_tracer *T, int pid, int st)
         else
             ptrace(PTRACE_CONT, pid, 0, 0);
         return;
-    default: /* fork/vfork/clone/exec/seccomp events: nothing to do yet */
+    case PTRACE_EVENT_SECCOMP:
+        exec_enter(T, pid);
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        return;
+    case PTRACE_EVENT_EXEC:
+        exec_done(T, pid);
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        return;
+    default: /* fork/vfork/clone events: nothing to do */
         ptrace(PTRACE_CONT, pid, 0, 0);
         return;
     }

@@ -20,6 +20,7 @@ from syscalls import abi
 # Actions (the SECCOMP_RET_* value returned by the filter).
 ALLOW = abi.SECCOMP_RET_ALLOW
 NOTIFY = abi.SECCOMP_RET_USER_NOTIF
+TRACE = abi.SECCOMP_RET_TRACE        # a ptrace stop at the anchor (exec through the loader)
 ENOSYS = abi.SECCOMP_RET_ERRNO | abi.ENOSYS
 
 # The guest's bootstrap makes these between installing the filter and

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from lx.faults import Fault
@@ -27,6 +29,9 @@ try:
     from lx.native._lxfast import ffi, lib
 except ImportError as exc:  # pragma: no cover - a broken install
     raise ImportError(f"lx's native module is not built ({exc}); run `make` or `pip install -e .`") from exc
+
+ExecHook = Callable[["Supervisor", object, object], None]
+EXEC_CALLS = ("execve", "execveat")
 
 # C fast handlers by the name an entry gives in ``fast=``.
 FAST_ACTIONS = {"uname": lib.LX_ACT_UNAME}
@@ -46,6 +51,7 @@ class Report:
     unsupported: dict[str, int] = field(default_factory=dict)
     internal_error: str = ""
     fault: Fault | None = None        # why the first process died, if of a fault
+    execs: int = 0                    # execve/execveat calls seen by the exec service
 
     @property
     def returncode(self) -> int:
@@ -74,7 +80,7 @@ class Supervisor:
 
     def __init__(self, table: dict[int, Entry] = TABLE, identity: Identity | None = None,
                  verbose: bool = False, strict: bool = False, log: TextIO | None = None,
-                 trace_all: bool | None = None) -> None:
+                 trace_all: bool | None = None, exec_hook: ExecHook | None = None) -> None:
         self.table = table
         self.identity = identity or Identity.host()
         self.verbose = verbose
@@ -83,6 +89,11 @@ class Supervisor:
         # ptrace every guest process (zones need it for exec); LX_TRACE_ALL=1
         # turns it on for a host-root run, to test the tracer on its own.
         self.trace_all = os.environ.get("LX_TRACE_ALL") == "1" if trace_all is None else trace_all
+        # execve/execveat stop at the anchor (SECCOMP_RET_TRACE), which asks
+        # exec_hook what to do: the zones' loader lives there.
+        self.exec_hook = exec_hook
+        if exec_hook is not None:
+            self.trace_all = True
         self.report = Report()
         self.listener = -1
         self._loop = ffi.new("struct lx_loop *")
@@ -97,6 +108,10 @@ class Supervisor:
         """nr -> SECCOMP_RET_* action for every number in the table."""
         acts = {nr: (seccomp.ALLOW if e.support is Support.PASSTHROUGH else seccomp.NOTIFY)
                 for nr, e in self.table.items()}
+        if self.exec_hook is not None:
+            for nr, e in self.table.items():
+                if e.name in EXEC_CALLS:
+                    acts[nr] = seccomp.TRACE
         for name in seccomp.BOOTSTRAP:
             nr = next(n for n, e in self.table.items() if e.name == name)
             if acts[nr] != seccomp.ALLOW:
@@ -155,6 +170,10 @@ class Supervisor:
             err = s.err or self.report.exec_errno or abi.EIO
             raise SpawnError(err, f"{step}: {os.strerror(err)}")
         self.listener = s.listener
+        if s.exec_fd >= 0:
+            self._exec_thread = threading.Thread(target=self._exec_service, args=(s.exec_fd,),
+                                                 name="lx-exec", daemon=True)
+            self._exec_thread.start()
         self._loop.listener = s.listener
         self._loop.status_fd = s.status_fd
         self._loop_actions()
@@ -199,10 +218,13 @@ class Supervisor:
             elif rec.kind in (lib.LX_REC_EXEC_ERRNO, lib.LX_REC_SETUP_ERRNO):
                 self.report.exec_errno = rec.value
             elif rec.kind == lib.LX_REC_FAULT:
+                exe = ffi.string(rec.exe)
+                program_of = getattr(self.exec_hook, "program_of", None)
+                if program_of is not None:      # /proc/PID/exe is lx's stub there
+                    exe = program_of(rec.pid) or exe
                 self.report.fault = Fault(
                     pid=rec.pid, signal=rec.value, code=rec.code, addr=rec.addr, sender=rec.sender,
-                    ip=rec.ip, insn=bytes(ffi.buffer(rec.insn, rec.insn_len)),
-                    exe=os.fsdecode(ffi.string(rec.exe)))
+                    ip=rec.ip, insn=bytes(ffi.buffer(rec.insn, rec.insn_len)), exe=os.fsdecode(exe))
             if once:
                 return True
 
@@ -211,7 +233,10 @@ class Supervisor:
         if s.anchor_pid > 0:
             lib.lx_wait_anchor(s.anchor_pid, status)
             s.anchor_pid = -1
-        for name in ("listener", "status_fd", "life_fd"):
+        if getattr(self, "_exec_thread", None) is not None:
+            self._exec_thread.join()      # it ends at the anchor's EOF
+            self._exec_thread = None
+        for name in ("listener", "status_fd", "life_fd", "exec_fd"):
             fd = getattr(s, name)
             if fd >= 0:
                 os.close(fd)
@@ -221,6 +246,31 @@ class Supervisor:
         for nr, e in self.table.items():
             if nr < lib.LX_NR_MAX and self._loop.counts[nr]:
                 self.report.counts[e.name] = self._loop.counts[nr]
+
+    # -- the exec service (a thread: the C loop keeps serving meanwhile) --
+    def _exec_service(self, fd: int) -> None:
+        """Answer the anchor's exec questions until it closes the channel."""
+        size = ffi.sizeof("struct lx_exec_msg")
+        while True:
+            data = _read_exact(fd, size)
+            if data is None:
+                return
+            msg = ffi.new("struct lx_exec_msg *")
+            ffi.memmove(msg, data, size)
+            reply = ffi.new("struct lx_exec_reply *")
+            if msg.kind == lib.LX_EXEC_ENTER:
+                self.report.execs += 1
+            try:
+                if self.exec_hook is not None:
+                    self.exec_hook(self, msg, reply)
+            except Exception as e:  # a bug in lx: that guest process cannot go on
+                self.report.internal_error = f"internal error in exec (pid {msg.pid}): {type(e).__name__}: {e}"
+                print(f"lx: {self.report.internal_error}; killing that process", file=self.log)
+                reply.action = lib.LX_EXEC_KILL
+            try:
+                os.write(fd, bytes(ffi.buffer(reply)))
+            except OSError:
+                return
 
     # -- the Python dispatcher ------------------------------------------
     def _dispatch(self, req, resp) -> int:
@@ -262,6 +312,19 @@ class Supervisor:
         self._reported.add((tgid, nr))
         why = f" ({entry.reason.value}: {entry.note})" if entry and entry.reason else " (not in the table)"
         print(f"lx: pid {tgid}: {name} ({nr}) is not supported{why}; returned ENOSYS", file=self.log)
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    buf = b""
+    while len(buf) < size:
+        try:
+            chunk = os.read(fd, size - len(buf))
+        except InterruptedError:
+            continue
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
 
 
 def _tgid(tid: int) -> int:

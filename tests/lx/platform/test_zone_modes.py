@@ -1,7 +1,10 @@
-"""The tracer in trace-all mode (every guest process ptraced, as zones need):
-the supervisor's behavioural suites pass unchanged with it on."""
+"""The supervisor's behavioural suites pass unchanged in the modes zones use:
+every guest process ptraced (LX_TRACE_ALL), and every exec through lx's
+loader and stub (LX_LOADER)."""
 import os
 import subprocess
+
+import pytest
 import sys
 from pathlib import Path
 
@@ -10,8 +13,9 @@ SUITES = ["tests/lx/test_run.py", "tests/lx/test_probes.py", "tests/lx/test_proc
           "tests/lx/test_terminal.py", "tests/lx/platform/test_supervisor.py"]
 
 
-def test_suites_pass_with_every_guest_process_traced(tmp_path):
-    env = dict(os.environ, LX_TRACE_ALL="1")
+@pytest.mark.parametrize("mode", ["LX_TRACE_ALL", "LX_LOADER"])
+def test_suites_pass_in_zone_modes(tmp_path, mode):
+    env = dict(os.environ, **{mode: "1"})
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                         f"--basetemp={tmp_path}/t", *SUITES], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=600)
