@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from syscalls.registry import Entry, Support
 
 FORMATS = ("table", "csv", "json", "md")
-COLUMNS = ("nr", "name", "support", "reason", "family", "handler", "illumos", "illumos_detail", "note")
+COLUMNS = ("nr", "name", "support", "host_root", "reason", "family", "handler", "illumos", "illumos_detail",
+           "note")
 
 
 def _row(e: Entry) -> dict[str, object]:
@@ -22,6 +23,8 @@ def _row(e: Entry) -> dict[str, object]:
     else:
         handler = f"{e.handler.__module__}.{e.handler.__name__}" + (f" (C: {e.fast})" if e.fast else "")
     return {"nr": e.nr, "name": e.name, "support": e.support.value,
+            # without a zone, zone handlers are not used: the call passes through
+            "host_root": "passthrough" if e.zone else e.support.value,
             "reason": e.reason.value if e.reason else "", "family": e.family,
             "handler": handler, "illumos": e.illumos, "illumos_detail": e.illumos_detail,
             "note": e.note}
@@ -73,13 +76,15 @@ def _markdown(entries: list[Entry], rows: list[dict[str, object]], arch: str) ->
         "host unchanged (seccomp ALLOW); **emulated** is answered by lx itself; **full** and",
         "**partial** are handled by lx (the note says what is missing); **nosys** is refused with",
         "ENOSYS, counted, with a reason. The illumos column says how the SmartOS LX brand treats",
-        "the call (`kernel` handler, `userland` emulation, `unsupported`, or `unknown`).", "",
+        "the call (`kernel` handler, `userland` emulation, `unsupported`, or `unknown`).",
+        "**support** is what lx does in a zone; **host root** what it does for `lx run` without",
+        "one, where guest paths are host paths and path calls pass through.", "",
         f"Counts: {counts_line(entries)}.", "",
-        "| nr | name | support | reason | family | illumos LX | note |",
-        "|---:|---|---|---|---|---|---|",
+        "| nr | name | support | host root | reason | family | illumos LX | note |",
+        "|---:|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ill = r["illumos"] + (f" ({r['illumos_detail']})" if r["illumos_detail"] else "")
         out.append(f"| {r['nr']} | [{r['name']}](https://man7.org/linux/man-pages/man2/{r['name']}.2.html) "
-                   f"| {r['support']} | {r['reason']} | {r['family']} | {_md_cell(ill)} | {_md_cell(r['note'])} |")
+                   f"| {r['support']} | {r['host_root']} | {r['reason']} | {r['family']} | {_md_cell(ill)} | {_md_cell(r['note'])} |")
     return "\n".join(out) + "\n"

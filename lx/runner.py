@@ -81,24 +81,37 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         capture_output: bool = False, cwd: str | None = None, env: Mapping[str, str] | None = None,
         text: bool = False, check: bool = False, close_fds: bool = True, timeout: float | None = None,
         verbose: bool = False, strict: bool = False, identity: Identity | None = None,
-        loader: bool | None = None, log=None) -> subprocess.CompletedProcess:
+        loader: bool | None = None, root: str | os.PathLike | None = None, binds=(),
+        log=None) -> subprocess.CompletedProcess:
     """Run ``args`` under lx and wait for it; see ``subprocess.run``.
 
     The CompletedProcess carries lx's Report as ``.lx`` (status, counts of
     notifications and of unsupported calls).  After ``timeout`` seconds the
     whole guest tree is killed and subprocess.TimeoutExpired is raised.
     With ``loader`` every exec goes through lx's loader (as in a zone);
-    None takes LX_LOADER=1 from the environment (to run a suite that way)."""
+    None takes LX_LOADER=1 from the environment (to run a suite that way).
+    With ``root`` the command runs in a zone: that directory is its ``/``
+    (plus ``binds``, lx.vfs Bind objects or (host, guest) pairs), ``args[0]``
+    and ``cwd`` are guest paths, and every exec goes through the loader."""
     if capture_output:
         stdout = stderr = PIPE
-    path = which(args[0], os.environ if env is None else env)
+    zonefs = None
+    if root is not None:
+        from lx.vfs import ZoneFS
+        zonefs = ZoneFS(root, binds)
+        path, cwd = _zone_start(zonefs, args[0], os.environ if env is None else env, cwd)
+        loader = True
+    else:
+        path = which(args[0], os.environ if env is None else env)
     exec_hook = None
     if loader is None:
         loader = os.environ.get("LX_LOADER") == "1"
     if loader:
         from lx.platform.execsvc import LoaderExec
-        exec_hook = LoaderExec()
-    sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log, exec_hook=exec_hook)
+        exec_hook = LoaderExec() if zonefs is None else \
+            LoaderExec(resolve=lambda p: _zone_host(zonefs, p), to_guest=zonefs.to_guest)
+    sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log, exec_hook=exec_hook,
+                     zonefs=zonefs)
     ends = [_stdio(stdin, input is not None, 0), _stdio(stdout, False, 1), _stdio(stderr, False, 2)]
     data = input.encode() if isinstance(input, str) else input
     out: dict[int, bytes] = {}
@@ -120,7 +133,12 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
                 threads.append(threading.Thread(target=_drain, args=(ends[i][1], out, i), daemon=True))
         for t in threads:
             t.start()
-        timer = threading.Timer(timeout, sup.kill) if timeout is not None else None
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            sup.kill()
+        timer = threading.Timer(timeout, expire) if timeout is not None else None
         if timer:
             timer.daemon = True
             timer.start()
@@ -132,7 +150,7 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         for t in threads:
             t.join()
     stdout_b, stderr_b = out.get(1), out.get(2)
-    if sup.killed:
+    if expired.is_set():
         raise subprocess.TimeoutExpired(list(args), timeout, stdout_b, stderr_b)
     if text:
         stdout_b = stdout_b.decode() if stdout_b is not None else None
@@ -142,6 +160,37 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     if check:
         cp.check_returncode()
     return cp
+
+
+def _zone_host(zonefs, guest: bytes) -> bytes:
+    """A guest path's host path (for the loader, which opens the files it maps)."""
+    with zonefs.resolve(guest) as r:
+        return r.host
+
+
+def _zone_start(zonefs, cmd: str, env: Mapping[str, str], cwd: str | None) -> tuple[str, str]:
+    """The guest path to exec first (PATH searched inside the zone) and the
+    host directory to start in."""
+    import errno
+    if "/" in cmd:
+        candidates = [os.fsencode(cmd)]
+    else:
+        candidates = [os.fsencode(d) + b"/" + os.fsencode(cmd)
+                      for d in env.get("PATH", os.defpath).split(":") if d.startswith("/")]
+    path = None
+    for c in candidates:
+        try:
+            with zonefs.resolve(c) as r:
+                if os.path.isfile(b"/proc/self/fd/%d" % r.fd):
+                    path = c
+                    break
+        except OSError:
+            continue
+    if path is None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", cmd)
+    with zonefs.resolve(os.fsencode(cwd or "/")) as r:
+        start = os.fsdecode(r.host)
+    return os.fsdecode(path), start
 
 
 def _feed(fd: int, data: bytes) -> None:

@@ -93,6 +93,8 @@ ffibuilder.cdef("""
     long lx_mem_write(int pid, uint64_t addr, const void *buf, uint64_t len);
     long lx_mem_read_str(int pid, uint64_t addr, char *buf, uint64_t max);
     int lx_notif_id_valid(int listener, uint64_t id);
+    #define LX_PY_REPLIED 2
+    int lx_addfd_send(int listener, uint64_t id, int fd, unsigned int newfd_flags);
     int lx_wait_anchor(int pid, int *status);
 
     extern "Python+C" int lx_py_handle(struct seccomp_notif *, struct seccomp_notif_resp *);

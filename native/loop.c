@@ -56,7 +56,8 @@ int lx_notif_id_valid(int listener, uint64_t id)
 
 /* ---- the notification loop ---- */
 
-static void handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+/* Returns 1 when resp must be sent, 0 when the call was answered already. */
+static int handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_notif_resp *resp)
 {
     int nr = req->data.nr;
     int act = LX_ACT_PYTHON;
@@ -82,11 +83,29 @@ static void handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_
         resp->error = -ENOSYS;
         break;
     default:
-        if (lx_py_handle(req, resp) != 0)
+        switch (lx_py_handle(req, resp)) {
+        case 0:
+            break;
+        case LX_PY_REPLIED: /* answered already (SECCOMP_ADDFD_FLAG_SEND) */
+            return 0;
+        default:
             L->py_error = 1;
+        }
         resp->id = req->id;
         break;
     }
+    return 1;
+}
+
+/* Install fd in the guest waiting on notification id, answering it with
+ * the new fd number (SECCOMP_ADDFD_FLAG_SEND): the guest's open returns it.
+ * Returns the guest's fd or -errno. */
+int lx_addfd_send(int listener, uint64_t id, int fd, unsigned int newfd_flags)
+{
+    struct seccomp_notif_addfd a = { .id = id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd,
+                                     .newfd = 0, .newfd_flags = newfd_flags };
+    int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+    return r < 0 ? -errno : r;
 }
 
 /* Serve notifications until the anchor writes a record or exits (returns 1)
@@ -116,10 +135,9 @@ int lx_loop_run(struct lx_loop *L)
             memset(req, 0, reqsz);
             if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
                 memset(resp, 0, respsz);
-                handle(L, req, resp);
                 /* ENOENT: the guest was interrupted or died meanwhile. */
-                if (ioctl(L->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT &&
-                    errno != EINTR) {
+                if (handle(L, req, resp) && ioctl(L->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 &&
+                    errno != ENOENT && errno != EINTR) {
                     ret = -errno;
                     break;
                 }

@@ -120,8 +120,11 @@ enum { LX_EXEC_ENTER = 1, LX_EXEC_DONE = 2 };
 enum { LX_EXEC_CONTINUE = 0, LX_EXEC_FAIL = 1, LX_EXEC_REWRITE = 2, LX_EXEC_KILL = 3 };
 
 int lx_spawn(struct lx_spawn *s);
-/* The Python dispatcher (extern "Python+C" in build_lxfast.py). */
+/* The Python dispatcher (extern "Python+C" in build_lxfast.py): 0 = send
+ * resp, LX_PY_REPLIED = the handler answered itself, else a handler bug. */
+#define LX_PY_REPLIED 2
 int lx_py_handle(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
+int lx_addfd_send(int listener, uint64_t id, int fd, unsigned int newfd_flags);
 int lx_loop_run(struct lx_loop *L);
 int lx_read_status(int fd, struct lx_record *rec);
 long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len);

@@ -35,6 +35,12 @@ class Reason(str, enum.Enum):
     TODO = "todo"                # planned, not written yet
 
 
+# What a handler may return besides a value or -errno.
+CONTINUE = -(1 << 40)   # let the guest's call run as it is (SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+REPLIED = -(1 << 41)    # the handler answered the notification itself (fd installed with SEND,
+                        # or a worker thread will answer it)
+
+
 class LinuxError(Exception):
     """Raised by helpers to fail the current call with a Linux errno."""
 
@@ -59,6 +65,9 @@ class Entry:
     urls: tuple[str, ...] = ()
     codes: bytes = b""           # argument decoder, see syscalls.args
     fast: str | None = None      # name of a C fast handler in native/, if any
+    zone: bool = False           # the handler is for zones: on the host root the call passes through
+    trace: bool = False          # in a zone the call stops at the anchor (SECCOMP_RET_TRACE): it must
+                                 # change the guest's own state (cwd, image), which a notification cannot
     # filled in by syscalls.table:
     nr: int = -1
     illumos: str = "unknown"
@@ -108,7 +117,8 @@ def _codes_of(fn: Handler) -> bytes:
 
 
 def syscall(name: str, *, support: Support = Support.FULL, note: str = "",
-            urls: tuple[str, ...] = (), fast: str | None = None) -> Callable[[Handler], Handler]:
+            urls: tuple[str, ...] = (), fast: str | None = None,
+            zone: bool = False, trace: bool = False) -> Callable[[Handler], Handler]:
     """Register ``fn(call, *args) -> int`` as the handler of ``name``.
 
     The handler returns a value >= 0 or ``-errno`` (Linux numbering), or
@@ -119,7 +129,8 @@ def syscall(name: str, *, support: Support = Support.FULL, note: str = "",
 
     def register(fn: Handler) -> Handler:
         _add(Entry(name=name, support=support, family=_family(fn.__module__), handler=fn,
-                   note=note, urls=tuple(urls), codes=_codes_of(fn), fast=fast))
+                   note=note, urls=tuple(urls), codes=_codes_of(fn), fast=fast, zone=zone,
+                   trace=trace))
         return fn
     return register
 

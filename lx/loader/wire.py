@@ -42,7 +42,9 @@ def _maps(index: int, im: ImagePlan) -> list[bytes]:
 def encode(plan: LoadPlan) -> bytes:
     """The plan as bytes for the stub's lx_plan buffer."""
     images = [plan.program] + ([plan.interp] if plan.interp else [])
-    files = b"".join(im.host_path + b"\0" for im in images)
+    # The stub opens the files by their *guest* paths: in a zone its open()
+    # is translated like any guest call, so it gets the zone's file.
+    files = b"".join(im.path + b"\0" for im in images)
     image_recs = b"".join(IMAGE.pack(im.bias or 0, im.span, im.first_page, im.align,
                                      int(im.bias is None), i) for i, im in enumerate(images))
     maps = [rec for i, im in enumerate(images) for rec in _maps(i, im)]

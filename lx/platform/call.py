@@ -14,6 +14,7 @@ from syscalls.registry import LinuxError
 if TYPE_CHECKING:
     from lx.identity import Identity
     from lx.platform.supervisor import Supervisor
+    from lx.vfs import ZoneFS
 
 PATH_MAX = 4096
 
@@ -33,6 +34,20 @@ class Call:
     @property
     def identity(self) -> "Identity":
         return self.sup.identity
+
+    @property
+    def zone(self) -> "ZoneFS":
+        """The zone's filesystem (handlers with zone=True run only when there is one)."""
+        return self.sup.zonefs
+
+    def install_fd(self, fd: int, cloexec: bool) -> int:
+        """Install our ``fd`` in the guest and answer the call with its number
+        (SECCOMP_IOCTL_NOTIF_ADDFD with SEND).  The handler then returns REPLIED."""
+        _, lib = self.sup.native
+        r = lib.lx_addfd_send(self.sup.listener, self.id, fd, abi.O_CLOEXEC if cloexec else 0)
+        if r < 0 and r != -abi.ENOENT:      # ENOENT: the guest went away meanwhile
+            raise LinuxError(-r)
+        return r
 
     def read(self, addr: int, size: int) -> bytes:
         """``size`` bytes of guest memory at ``addr``; EFAULT if not all readable."""

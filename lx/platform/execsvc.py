@@ -59,9 +59,9 @@ class LoaderExec:
     """The exec hook (Supervisor(exec_hook=LoaderExec(resolve)))."""
 
     def __init__(self, resolve: Callable[[bytes], bytes] = host_resolve,
-                 cwd_of: Callable[[int], bytes] | None = None) -> None:
-        self.resolve = resolve
-        self.cwd_of = cwd_of or (lambda pid: os.fsencode(os.readlink(f"/proc/{pid}/cwd")))
+                 to_guest: Callable[[bytes], bytes | None] = lambda host: host) -> None:
+        self.resolve = resolve          # guest path -> host path (a zone's resolver)
+        self.to_guest = to_guest        # host path -> guest path (for cwd and dirfds)
         self.stub = os.fsencode(STUB)
         self.plan_addr = stub_plan_address()
         self.pending: dict[int, _Pending] = {}
@@ -104,7 +104,7 @@ class LoaderExec:
                 raise LinuxError(abi.EINVAL)
         if not path:
             if nr == NR["execveat"] and flags & abi.AT_EMPTY_PATH:
-                return os.fsencode(os.readlink(f"/proc/{call.pid}/fd/{dirfd}"))
+                return self._guest_link(f"/proc/{call.pid}/fd/{dirfd}")
             raise LinuxError(abi.ENOENT)
         if path.startswith(b"/proc/"):
             exe = self._proc_exe(call.pid, path)
@@ -112,9 +112,20 @@ class LoaderExec:
                 return exe
         if path.startswith(b"/"):
             return path
-        base = self.cwd_of(call.pid) if dirfd == abi.AT_FDCWD else \
-            os.fsencode(os.readlink(f"/proc/{call.pid}/fd/{dirfd}"))
+        what = "cwd" if dirfd == abi.AT_FDCWD else f"fd/{dirfd}"
+        base = self._guest_link(f"/proc/{call.pid}/{what}")
         return base.rstrip(b"/") + b"/" + path
+
+    def _guest_link(self, proc_link: str) -> bytes:
+        """The guest path of a /proc/PID/{cwd,fd/N} link (EBADF/ENOENT as the kernel)."""
+        try:
+            host = os.fsencode(os.readlink(proc_link))
+        except FileNotFoundError:
+            raise LinuxError(abi.EBADF if "/fd/" in proc_link else abi.ENOENT) from None
+        guest = self.to_guest(host)
+        if guest is None:
+            raise LinuxError(abi.ENOENT)    # outside the zone: nothing the guest can name
+        return guest
 
     def _proc_exe(self, tid: int, path: bytes) -> bytes | None:
         """/proc/self/exe and /proc/PID/exe name the program, not the stub
@@ -137,6 +148,8 @@ class LoaderExec:
     def enter(self, sup, msg, reply, lib) -> None:
         args = tuple(msg.args)
         call = Call(sup, 0, msg.pid, msg.nr, args)
+        if msg.nr == NR["chdir"]:
+            return self._chdir(call, msg, reply, lib)
         argv_at, envp_at = (args[1], args[2]) if msg.nr == NR["execve"] else (args[2], args[3])
         try:
             path = self._guest_path(call, msg.nr, args)
@@ -162,6 +175,25 @@ class LoaderExec:
         reply.action, reply.nr = lib.LX_EXEC_REWRITE, NR["execve"]
         reply.args = [strings, vec, vec + 16]
 
+    def _chdir(self, call: Call, msg, reply, lib) -> None:
+        """A zone's chdir: resolve in the zone, then let the guest's own
+        chdir run on the resolved host directory (its kernel cwd stays real,
+        so relative paths and fork inherit it as on Linux)."""
+        from syscalls.path import chdir_target
+        try:
+            host = chdir_target(call, msg.args[0])
+        except LinuxError as e:
+            reply.action, reply.err = lib.LX_EXEC_FAIL, e.errno
+            return
+        except OSError as e:
+            reply.action, reply.err = lib.LX_EXEC_FAIL, abi.linux_errno(e)
+            return
+        blob = host + b"\0"
+        at = (msg.rsp - _RED_ZONE - 64 - len(blob)) & ~15
+        call.write(at, blob)
+        reply.action, reply.nr = lib.LX_EXEC_REWRITE, NR["chdir"]
+        reply.args = [at, 0, 0]
+
     # -- after the exec of the stub -------------------------------------
     def done(self, sup, msg, reply, lib) -> None:
         p = self.pending.pop(msg.former_tid, None)
@@ -184,7 +216,8 @@ class LoaderExec:
             reply.action = lib.LX_EXEC_KILL
             return
         Call(sup, 0, msg.pid, 0, ()).write(self.plan_addr, data)
-        self.exe[msg.pid] = plan.program.path
+        # /proc/PID/exe names the file itself (symlinks resolved), as the kernel's does.
+        self.exe[msg.pid] = self.to_guest(plan.program.host_path) or plan.program.path
 
 
 def _status_field(pid: int, key: bytes) -> int | None:

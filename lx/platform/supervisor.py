@@ -22,7 +22,7 @@ from lx.platform import seccomp
 from lx.platform.call import Call
 from syscalls import abi
 from syscalls.args import decode
-from syscalls.registry import Entry, LinuxError, Support
+from syscalls.registry import CONTINUE, REPLIED, Entry, LinuxError, Support
 from syscalls.table import TABLE
 
 try:
@@ -80,7 +80,8 @@ class Supervisor:
 
     def __init__(self, table: dict[int, Entry] = TABLE, identity: Identity | None = None,
                  verbose: bool = False, strict: bool = False, log: TextIO | None = None,
-                 trace_all: bool | None = None, exec_hook: ExecHook | None = None) -> None:
+                 trace_all: bool | None = None, exec_hook: ExecHook | None = None,
+                 zonefs=None) -> None:
         self.table = table
         self.identity = identity or Identity.host()
         self.verbose = verbose
@@ -92,6 +93,9 @@ class Supervisor:
         # execve/execveat stop at the anchor (SECCOMP_RET_TRACE), which asks
         # exec_hook what to do: the zones' loader lives there.
         self.exec_hook = exec_hook
+        # The zone's filesystem: its path calls are translated (zone=True
+        # handlers); without one they pass through to the host.
+        self.zonefs = zonefs
         if exec_hook is not None:
             self.trace_all = True
         self.report = Report()
@@ -99,18 +103,16 @@ class Supervisor:
         self._loop = ffi.new("struct lx_loop *")
         self._reported: set[tuple[int, int]] = set()
         self._spawn = None
-        self.killed = False
         self.identity.on_change = self._sync_identity
         self._sync_identity(self.identity)
 
     # -- the filter and the loop's action table -------------------------
     def filter_actions(self) -> dict[int, int]:
         """nr -> SECCOMP_RET_* action for every number in the table."""
-        acts = {nr: (seccomp.ALLOW if e.support is Support.PASSTHROUGH else seccomp.NOTIFY)
-                for nr, e in self.table.items()}
+        acts = {nr: (seccomp.ALLOW if self._passes(e) else seccomp.NOTIFY) for nr, e in self.table.items()}
         if self.exec_hook is not None:
             for nr, e in self.table.items():
-                if e.name in EXEC_CALLS:
+                if e.name in EXEC_CALLS or (e.trace and self.zonefs is not None):
                     acts[nr] = seccomp.TRACE
         for name in seccomp.BOOTSTRAP:
             nr = next(n for n, e in self.table.items() if e.name == name)
@@ -118,13 +120,17 @@ class Supervisor:
                 raise RuntimeError(f"{name} must be PASSTHROUGH: the guest bootstrap needs it")
         return acts
 
+    def _passes(self, e: Entry) -> bool:
+        """Runs on the host unchanged: PASSTHROUGH, or a zone handler with no zone."""
+        return e.support is Support.PASSTHROUGH or (e.zone and self.zonefs is None)
+
     def _loop_actions(self) -> None:
         for nr, e in self.table.items():
             if nr >= lib.LX_NR_MAX:
                 continue
             if e.fast:
                 act = FAST_ACTIONS[e.fast]
-            elif e.support is Support.PASSTHROUGH:
+            elif self._passes(e):
                 act = lib.LX_ACT_CONTINUE    # never notified; safe if it is
             else:
                 act = lib.LX_ACT_PYTHON
@@ -202,7 +208,6 @@ class Supervisor:
     def kill(self) -> None:
         """End the whole guest tree now (the anchor does it when we let go)."""
         s = self._spawn[0] if self._spawn else None
-        self.killed = True
         if s is not None and s.life_fd >= 0:
             os.close(s.life_fd)
             s.life_fd = -1
@@ -295,7 +300,11 @@ class Supervisor:
             self.kill()
             resp.error = -abi.ENOSYS
             return 1
-        if ret < 0:
+        if ret == REPLIED:
+            return lib.LX_PY_REPLIED
+        if ret == CONTINUE:
+            resp.flags = abi.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+        elif ret < 0:
             resp.error = ret
         else:
             resp.val = ret

@@ -25,7 +25,24 @@ def test_passthrough_entries_are_allowed_and_the_rest_notified(prog_and_actions)
     prog, _ = prog_and_actions
     for n, e in TABLE.items():
         got = seccomp.evaluate(prog, n)
-        assert got == (seccomp.ALLOW if e.support is Support.PASSTHROUGH else seccomp.NOTIFY), e.name
+        host = e.support is Support.PASSTHROUGH or e.zone      # no zone: path calls pass through
+        assert got == (seccomp.ALLOW if host else seccomp.NOTIFY), e.name
+
+
+def test_in_a_zone_path_calls_are_notified_and_exec_and_chdir_traced(tmp_path):
+    from lx.platform.execsvc import LoaderExec
+    from lx.vfs import ZoneFS
+    with ZoneFS(tmp_path) as zfs:
+        sup = Supervisor(zonefs=zfs, exec_hook=LoaderExec())
+        prog = seccomp.build(sup.filter_actions())
+    for n, e in TABLE.items():
+        got = seccomp.evaluate(prog, n)
+        if e.name in ("execve", "execveat", "chdir"):
+            assert got == seccomp.TRACE, e.name
+        elif e.zone:
+            assert got == seccomp.NOTIFY, e.name
+        elif e.support is Support.PASSTHROUGH:
+            assert got == seccomp.ALLOW, e.name
 
 
 def test_foreign_abis_fail_with_enosys(prog_and_actions):
