@@ -42,14 +42,31 @@ def _cmd_run(opts: argparse.Namespace) -> int:
     from lx.identity import Identity
     from lx.platform.supervisor import SpawnError
     from lx.runner import run, shell_status
+    from lx.zone import Zone, ZoneError
 
-    cmd = opts.cmd or [os.environ.get("SHELL") or "/bin/sh"]
-    if cmd[0] == "--":
+    cmd = list(opts.cmd)
+    if cmd and cmd[0] == "--":
         cmd = cmd[1:]
-    ident = Identity.host(nodename=opts.hostname, release=opts.kernel_release)
+    zone = None
     try:
-        cp = run(cmd, cwd=opts.workdir, close_fds=False, verbose=opts.verbose,
-                 strict=opts.strict, identity=ident, loader=opts.loader)
+        if opts.root is not None or not cmd:
+            if opts.root is None:                 # no root and no command: the default zone's shell
+                from lx.defaultzone import ensure_default_zone
+                opts.root = ensure_default_zone()
+            zone = Zone.from_root(opts.root, binds=opts.bind, workdir=opts.workdir, hostname=opts.hostname,
+                                  kernel_release=opts.kernel_release,
+                                  default_binds=not opts.no_default_binds, require_shell=not cmd)
+            cmd = cmd or ["/bin/sh"]
+    except ZoneError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    try:
+        if zone is not None:
+            cp = run(cmd, close_fds=False, verbose=opts.verbose, strict=opts.strict, zone=zone)
+        else:
+            ident = Identity.host(nodename=opts.hostname, release=opts.kernel_release)
+            cp = run(cmd, cwd=opts.workdir, close_fds=False, verbose=opts.verbose,
+                     strict=opts.strict, identity=ident, loader=opts.loader)
     except FileNotFoundError:
         print(f"lx: {cmd[0]}: No such file or directory", file=sys.stderr)
         return 127
@@ -80,14 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("version", help="print lx's version and the table's size")
     p.set_defaults(func=_cmd_version)
 
-    p = sub.add_parser("run", help="run a command under lx (no command: a shell)")
+    p = sub.add_parser("run", help="run a command under lx (no command: a shell in the default zone)")
+    p.add_argument("--root", "-r", metavar="DIR", help="run in a zone whose / is DIR")
+    p.add_argument("--bind", "-b", action="append", default=[], metavar="HOST[:GUEST[:ro]]",
+                   help="make HOST visible at GUEST in the zone (repeatable)")
+    p.add_argument("--no-default-binds", action="store_true",
+                   help="do not bind /proc, /dev's standard nodes and /sys into the zone")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="report each unsupported syscall once per process")
     p.add_argument("--strict", action="store_true",
                    help="report unsupported syscalls and exit non-zero if any was made")
     p.add_argument("--hostname", help="the hostname uname reports (default: the host's)")
     p.add_argument("--kernel-release", help="the kernel release uname reports (default: the host's)")
-    p.add_argument("-w", "--workdir", help="the guest's working directory")
+    p.add_argument("-w", "--workdir", help="the guest's working directory (a guest path in a zone)")
     p.add_argument("--loader", action="store_true", default=None,
                    help="run every exec through lx's ELF loader, as zones do")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS")

@@ -82,7 +82,7 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         text: bool = False, check: bool = False, close_fds: bool = True, timeout: float | None = None,
         verbose: bool = False, strict: bool = False, identity: Identity | None = None,
         loader: bool | None = None, root: str | os.PathLike | None = None, binds=(),
-        log=None) -> subprocess.CompletedProcess:
+        zone=None, log=None) -> subprocess.CompletedProcess:
     """Run ``args`` under lx and wait for it; see ``subprocess.run``.
 
     The CompletedProcess carries lx's Report as ``.lx`` (status, counts of
@@ -90,16 +90,24 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     whole guest tree is killed and subprocess.TimeoutExpired is raised.
     With ``loader`` every exec goes through lx's loader (as in a zone);
     None takes LX_LOADER=1 from the environment (to run a suite that way).
-    With ``root`` the command runs in a zone: that directory is its ``/``
-    (plus ``binds``, lx.vfs Bind objects or (host, guest) pairs), ``args[0]``
-    and ``cwd`` are guest paths, and every exec goes through the loader."""
+    With ``zone`` (an lx.zone.Zone) or ``root`` (a directory, with ``binds``:
+    "HOST:GUEST[:ro]" strings or lx.vfs Bind objects, plus the default binds)
+    the command runs in a zone: ``args[0]`` and ``cwd`` are guest paths, the
+    environment defaults to the zone's, the identity is the zone's, and
+    every exec goes through the loader."""
     if capture_output:
         stdout = stderr = PIPE
     zonefs = None
-    if root is not None:
-        from lx.vfs import ZoneFS
-        zonefs = ZoneFS(root, binds)
-        path, cwd = _zone_start(zonefs, args[0], os.environ if env is None else env, cwd)
+    if zone is None and root is not None:
+        from lx.zone import Zone
+        zone = Zone.from_root(root, binds=binds)
+    if zone is not None:
+        zonefs = zone.fs()
+        if env is None:
+            env = zone.guest_env()
+        if identity is None:
+            identity = zone.identity()
+        path, cwd = _zone_start(zonefs, args[0], env, cwd or os.fsdecode(zone.workdir))
         loader = True
     else:
         path = which(args[0], os.environ if env is None else env)

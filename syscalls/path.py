@@ -12,7 +12,7 @@ import os
 import stat as st
 from typing import TYPE_CHECKING
 
-from lx.vfs.guest import at, check_writable, raw, read_path, umask_of
+from lx.vfs.guest import at, check_writable, fd_link, proc_self, raw, read_path, umask_of
 
 from . import abi
 from .args import Fd, Int, Mode, Ptr, SizeT, UInt, Uid
@@ -28,6 +28,17 @@ _ZONE = dict(zone=True)
 
 def _open(call: Call, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
     path = read_path(call, path_ptr)
+    link = fd_link(call, proc_self(call, path)) if path.startswith((b"/dev/", b"/proc/")) else None
+    if link is not None:                 # /dev/stdin, /dev/fd/N, /proc/self/fd/N: reopen the fd
+        try:
+            fd = os.open(link, (flags & ~(abi.O_CLOEXEC | abi.O_CREAT | abi.O_EXCL)) | abi.O_CLOEXEC)
+        except FileNotFoundError:
+            raise LinuxError(abi.ENOENT) from None
+        try:
+            call.install_fd(fd, bool(flags & abi.O_CLOEXEC))
+        finally:
+            os.close(fd)
+        return REPLIED
     creating = bool(flags & abi.O_CREAT)
     tmpfile = flags & abi.O_TMPFILE == abi.O_TMPFILE
     follow = not flags & abi.O_NOFOLLOW
@@ -326,6 +337,8 @@ def _readlink(call: Call, dirfd: int, path: int, buf: int, size: int) -> int:
     if size <= 0:
         return -abi.EINVAL
     p = read_path(call, path)
+    if p.startswith(b"/proc/"):
+        p = proc_self(call, p)
     text = _proc_link(call, p) if p.startswith(b"/proc/") else None
     if text is None:
         with at(call, dirfd, p, follow=False, empty_path=True) as r:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 
 from .plan import ImagePlan, LoadPlan
 
@@ -39,12 +40,15 @@ def _maps(index: int, im: ImagePlan) -> list[bytes]:
     return out
 
 
-def encode(plan: LoadPlan) -> bytes:
-    """The plan as bytes for the stub's lx_plan buffer."""
+def encode(plan: LoadPlan, file_name: Callable[[ImagePlan], bytes] = lambda im: im.host_path) -> bytes:
+    """The plan as bytes for the stub's lx_plan buffer.
+
+    ``file_name`` gives the path the stub opens for each image: in a zone
+    the stub's open() is translated like any guest call, so that must be the
+    file's *guest* path (symlinks resolved: the file the plan was made from).
+    """
     images = [plan.program] + ([plan.interp] if plan.interp else [])
-    # The stub opens the files by their *guest* paths: in a zone its open()
-    # is translated like any guest call, so it gets the zone's file.
-    files = b"".join(im.path + b"\0" for im in images)
+    files = b"".join(file_name(im) + b"\0" for im in images)
     image_recs = b"".join(IMAGE.pack(im.bias or 0, im.span, im.first_page, im.align,
                                      int(im.bias is None), i) for i, im in enumerate(images))
     maps = [rec for i, im in enumerate(images) for rec in _maps(i, im)]

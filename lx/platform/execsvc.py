@@ -53,6 +53,7 @@ class _Pending:
     path: bytes
     argv: list[bytes]
     envp: list[bytes]
+    resolve: Callable[[bytes], bytes]
 
 
 class LoaderExec:
@@ -106,10 +107,6 @@ class LoaderExec:
             if nr == NR["execveat"] and flags & abi.AT_EMPTY_PATH:
                 return self._guest_link(f"/proc/{call.pid}/fd/{dirfd}")
             raise LinuxError(abi.ENOENT)
-        if path.startswith(b"/proc/"):
-            exe = self._proc_exe(call.pid, path)
-            if exe is not None:
-                return exe
         if path.startswith(b"/"):
             return path
         what = "cwd" if dirfd == abi.AT_FDCWD else f"fd/{dirfd}"
@@ -141,6 +138,17 @@ class LoaderExec:
             pid = _ppid(pid)
         return None
 
+    def _resolver(self, tid: int) -> Callable[[bytes], bytes]:
+        """Guest path -> host path for one exec: /proc/self/exe (and /proc/PID/exe)
+        is the caller's program, not lx's stub; AT_EXECFN keeps the path as given."""
+        def resolve(path: bytes) -> bytes:
+            if path.startswith(b"/proc/"):
+                exe = self._proc_exe(tid, path)
+                if exe is not None:
+                    path = exe
+            return self.resolve(path)
+        return resolve
+
     def program_of(self, pid: int) -> bytes | None:
         """The guest path of the program process ``pid`` runs (None: not known)."""
         return self._proc_exe(pid, f"/proc/{pid}/exe".encode())
@@ -155,7 +163,7 @@ class LoaderExec:
             path = self._guest_path(call, msg.nr, args)
             argv = self._read_vector(call, argv_at)
             envp = self._read_vector(call, envp_at)
-            plan_exec(path, argv, envp, resolve=self.resolve, uid=os.getuid(), gid=os.getgid(),
+            plan_exec(path, argv, envp, resolve=self._resolver(msg.pid), uid=os.getuid(), gid=os.getgid(),
                       groups=os.getgroups())
         except LinuxError as e:
             reply.action, reply.err = lib.LX_EXEC_FAIL, e.errno
@@ -171,7 +179,7 @@ class LoaderExec:
         vec = strings - 32
         call.write(strings, blob)
         call.write(vec, struct.pack("<QQQQ", strings, 0, 0, 0))
-        self.pending[msg.pid] = _Pending(path, argv, envp)
+        self.pending[msg.pid] = _Pending(path, argv, envp, self._resolver(msg.pid))
         reply.action, reply.nr = lib.LX_EXEC_REWRITE, NR["execve"]
         reply.args = [strings, vec, vec + 16]
 
@@ -202,11 +210,11 @@ class LoaderExec:
         auxv = dict(read_auxv(f"/proc/{msg.pid}/auxv"))
         top = (msg.rsp - _STACK_GAP) & ~0xFFF
         try:
-            plan = plan_exec(p.path, p.argv, p.envp, resolve=self.resolve, uid=os.getuid(), gid=os.getgid(),
+            plan = plan_exec(p.path, p.argv, p.envp, resolve=p.resolve, uid=os.getuid(), gid=os.getgid(),
                              groups=os.getgroups(), stack_top=top, vdso_base=auxv.get(abi.AT_SYSINFO_EHDR),
                              pie_rnd=secrets.randbits(_MMAP_RND_BITS) << 12,
                              brk_rnd=secrets.randbelow(_BRK_RND_PAGES) << 12)
-            data = encode(plan)
+            data = encode(plan, lambda im: self.to_guest(im.host_path) or im.path)
         except (LinuxError, OSError, PlanTooLarge) as e:
             # The file changed between the two looks: the old image is gone
             # already, so the process dies as a failed late exec does (SIGKILL... as

@@ -50,9 +50,53 @@ def read_path(call: "Call", ptr: int) -> bytes:
     return call.read_str(ptr)
 
 
+def _tgid(tid: int) -> int:
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return tid
+
+
+def proc_self(call: "Call", path: bytes) -> bytes:
+    """/proc/self and /proc/thread-self name the *guest* (the zone's /proc is
+    the host's procfs, where they would name the supervisor)."""
+    if path == b"/proc/self" or path.startswith(b"/proc/self/"):
+        return b"/proc/%d" % _tgid(call.pid) + path[len(b"/proc/self"):]
+    if path == b"/proc/thread-self" or path.startswith(b"/proc/thread-self/"):
+        return b"/proc/%d/task/%d" % (_tgid(call.pid), call.pid) + path[len(b"/proc/thread-self"):]
+    return path
+
+
+_STDIO = {b"/dev/stdin": 0, b"/dev/stdout": 1, b"/dev/stderr": 2}
+
+
+def fd_link(call: "Call", path: bytes) -> str | None:
+    """The host /proc link for a guest path naming one of a process's fds
+    (/dev/std*, /dev/fd/N, /proc/PID/fd/N): opening it reopens that fd,
+    which the zone's resolver refuses (it never follows magic links)."""
+    if path in _STDIO:
+        return f"/proc/{call.pid}/fd/{_STDIO[path]}"
+    if path.startswith(b"/dev/fd/") and path[8:].isdigit():
+        return f"/proc/{call.pid}/fd/{int(path[8:])}"
+    parts = path.split(b"/")
+    if len(parts) == 5 and parts[1] == b"proc" and parts[2].isdigit() and parts[3] == b"fd" \
+            and parts[4].isdigit():
+        return f"/proc/{int(parts[2])}/fd/{int(parts[4])}"
+    if len(parts) == 7 and parts[1] == b"proc" and parts[3] == b"task" and parts[5] == b"fd" \
+            and parts[4].isdigit() and parts[6].isdigit():
+        return f"/proc/{int(parts[4])}/fd/{int(parts[6])}"
+    return None
+
+
 def at(call: "Call", dirfd: int, path: bytes, *, follow: bool = True, parent: bool = False,
        must_exist: bool = True, empty_path: bool = False) -> "Resolved":
     """Resolve ``path`` (already read) in the zone as ``*at(dirfd, path)`` would."""
+    if path.startswith(b"/proc/"):
+        path = proc_self(call, path)
     if path.startswith(b"/"):
         return call.zone.resolve(path, follow=follow, parent=parent, must_exist=must_exist,
                                  empty_path=empty_path)
