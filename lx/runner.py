@@ -82,7 +82,7 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         text: bool = False, check: bool = False, close_fds: bool = True, timeout: float | None = None,
         verbose: bool = False, strict: bool = False, identity: Identity | None = None,
         loader: bool | None = None, root: str | os.PathLike | None = None, binds=(),
-        zone=None, log=None) -> subprocess.CompletedProcess:
+        zone=None, table=None, log=None) -> subprocess.CompletedProcess:
     """Run ``args`` under lx and wait for it; see ``subprocess.run``.
 
     The CompletedProcess carries lx's Report as ``.lx`` (status, counts of
@@ -94,7 +94,8 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     "HOST:GUEST[:ro]" strings or lx.vfs Bind objects, plus the default binds)
     the command runs in a zone: ``args[0]`` and ``cwd`` are guest paths, the
     environment defaults to the zone's, the identity is the zone's, and
-    every exec goes through the loader."""
+    every exec goes through the loader.  ``table`` replaces lx's syscall
+    table (tests use it to switch one translation off)."""
     if capture_output:
         stdout = stderr = PIPE
     zonefs = None
@@ -118,8 +119,10 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         from lx.platform.execsvc import LoaderExec
         exec_hook = LoaderExec() if zonefs is None else \
             LoaderExec(resolve=lambda p: _zone_host(zonefs, p), to_guest=zonefs.to_guest)
+    landlock_fd = _landlock_for(zone) if zone is not None else -1
+    extra = {} if table is None else {"table": table}
     sup = Supervisor(identity=identity, verbose=verbose, strict=strict, log=log, exec_hook=exec_hook,
-                     zonefs=zonefs)
+                     zonefs=zonefs, landlock_fd=landlock_fd, **extra)
     ends = [_stdio(stdin, input is not None, 0), _stdio(stdout, False, 1), _stdio(stderr, False, 2)]
     data = input.encode() if isinstance(input, str) else input
     out: dict[int, bytes] = {}
@@ -130,6 +133,9 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
             sup_env = None if env is None else [f"{k}={v}" for k, v in env.items()]
             sup.spawn(path, list(args), sup_env, stdio=tuple(e[0] for e in ends), cwd=cwd,
                       close_fds=close_fds, ignored=ignored)
+        except BaseException:
+            _close_zone(zonefs, landlock_fd)
+            raise
         finally:
             for _, _, close in ends:
                 for fd in close:
@@ -155,6 +161,7 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
         finally:
             if timer:
                 timer.cancel()
+            _close_zone(zonefs, landlock_fd)
         for t in threads:
             t.join()
     stdout_b, stderr_b = out.get(1), out.get(2)
@@ -168,6 +175,34 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
     if check:
         cp.check_returncode()
     return cp
+
+
+def _close_zone(zonefs, landlock_fd: int) -> None:
+    if landlock_fd >= 0:
+        os.close(landlock_fd)
+    if zonefs is not None:
+        zonefs.close()
+
+
+def _landlock_for(zone) -> int:
+    """The zone's Landlock ruleset (the second wall): its root and binds, and
+    lx's loader stub; -1 where the kernel has no Landlock (said once)."""
+    from lx.platform import landlock
+    from lx.platform.execsvc import STUB
+    if landlock.abi_version() == 0:
+        global _warned_landlock
+        if not _warned_landlock:
+            _warned_landlock = True
+            import sys
+            print("lx: this kernel has no Landlock: zones run behind path translation only",
+                  file=sys.stderr)
+        return -1
+    binds = zone.all_binds()
+    return landlock.build_ruleset([zone.root, *(b.host for b in binds if not b.readonly)],
+                                  [b.host for b in binds if b.readonly], [STUB])
+
+
+_warned_landlock = False
 
 
 def _zone_host(zonefs, guest: bytes) -> bytes:

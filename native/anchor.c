@@ -168,6 +168,14 @@ static void guest_main(struct lx_spawn *s, int chan, int status_w, int go_r, uin
         goto setup_fail;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         goto setup_fail;
+    /* The second wall (lx/platform/landlock.py): once, here, before the
+     * seccomp filter, so that restrict_self never reaches the supervisor.
+     * Inherited by every process of the guest, never to be left. */
+    if (s->landlock_fd >= 0) {
+        if (syscall(SYS_landlock_restrict_self, s->landlock_fd, 0) < 0)
+            goto setup_fail;
+        close(s->landlock_fd);
+    }
 
     struct sock_fprog prog = { s->filter_len, (struct sock_filter *)s->filter };
     unsigned int flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | s->filter_flags;

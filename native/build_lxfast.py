@@ -51,6 +51,7 @@ ffibuilder.cdef("""
         int close_fds;
         uint64_t ign_mask;
         int trace_all;
+        int landlock_fd;
         int exec_fd;
         int anchor_pid;
         int guest_pid;

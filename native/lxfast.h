@@ -43,6 +43,7 @@ struct lx_spawn {
     int close_fds;           /* mark fds >= 3 close-on-exec in the guest */
     uint64_t ign_mask;       /* bit N: the guest starts with signal N ignored (nohup) */
     int trace_all;           /* ptrace every guest process, not only the first */
+    int landlock_fd;         /* a Landlock ruleset the guest restricts itself to, or -1 */
     int exec_fd;             /* out (trace_all): the exec service's end of the anchor's channel */
     /* out */
     int anchor_pid;

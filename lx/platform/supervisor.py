@@ -81,7 +81,7 @@ class Supervisor:
     def __init__(self, table: dict[int, Entry] = TABLE, identity: Identity | None = None,
                  verbose: bool = False, strict: bool = False, log: TextIO | None = None,
                  trace_all: bool | None = None, exec_hook: ExecHook | None = None,
-                 zonefs=None) -> None:
+                 zonefs=None, landlock_fd: int = -1) -> None:
         self.table = table
         self.identity = identity or Identity.host()
         self.verbose = verbose
@@ -96,6 +96,7 @@ class Supervisor:
         # The zone's filesystem: its path calls are translated (zone=True
         # handlers); without one they pass through to the host.
         self.zonefs = zonefs
+        self.landlock_fd = landlock_fd    # a ruleset every guest process is confined by
         if exec_hook is not None:
             self.trace_all = True
         self.report = Report()
@@ -167,6 +168,7 @@ class Supervisor:
         s.close_fds = int(close_fds)
         s.ign_mask = sum(1 << sig for sig in ignored)
         s.trace_all = int(self.trace_all)
+        s.landlock_fd = self.landlock_fd
         self._spawn = (s, keep, env, c_argv, c_envp, c_path, c_cwd, c_prog)
         if lib.lx_spawn(s) != 0:
             if s.status_fd >= 0:

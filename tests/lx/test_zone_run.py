@@ -153,3 +153,35 @@ def test_binds_are_visible_and_read_only_binds_refuse_writes(zone, tmp_path):
     assert "Read-only file system" in r.stderr
     assert (tmp_path / "shared" / "out.txt").read_text() == "new\n"
     assert not (tmp_path / "shared" / "no.txt").exists()
+
+
+def test_landlock_holds_when_the_translation_is_off(zone, tmp_path):
+    """The second wall: with mkdir and unlink passed through untranslated, the
+    guest's own calls on host paths are refused by Landlock, not by lx."""
+    import dataclasses
+
+    from lx.platform import landlock
+    from syscalls import _nr_x86_64 as nr
+    from syscalls.registry import Support
+    from syscalls.table import TABLE
+    if landlock.abi_version() == 0:
+        pytest.skip("no Landlock on this kernel")
+    victim = tmp_path / "host-file"
+    victim.write_text("keep me\n")
+    table = dict(TABLE)
+    for name in ("mkdir", "mkdirat", "unlink", "unlinkat"):
+        n = nr.NR[name]
+        table[n] = dataclasses.replace(TABLE[n], support=Support.PASSTHROUGH, handler=None, zone=False)
+    r = lx.run(["/bin/sh", "-c", f"mkdir {tmp_path}/made; unlink {victim}; echo done"], root=zone,
+               capture_output=True, text=True, env=ENV, timeout=60, table=table)
+    assert r.stdout == "done\n"
+    assert r.stderr.count("Permission denied") == 2, r.stderr
+    assert victim.read_text() == "keep me\n" and not (tmp_path / "made").exists()
+
+
+def test_signals_stay_inside_the_zone(zone):
+    from lx.platform import landlock
+    if landlock.abi_version() < 6:
+        pytest.skip("signal scoping needs Landlock ABI 6")
+    r = in_zone(zone, f"kill -0 {os.getpid()}; echo rc=$?")
+    assert "rc=1" in r.stdout and "Operation not permitted" in r.stderr
