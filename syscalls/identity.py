@@ -27,8 +27,28 @@ def sys_uname(call: Call, buf: Ptr) -> int:
     return 0
 
 
+_CAP_SYS_ADMIN = 21
+
+
+def _privileged(call: Call) -> bool:
+    """A zone's guest is its root; on the host root, the caller's real CAP_SYS_ADMIN decides."""
+    if call.sup.zonefs is not None:
+        return True
+    try:
+        with open(f"/proc/{call.pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"CapEff:"):
+                    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+    except OSError:
+        pass
+    return False
+
+
 def _set_uts_field(call: Call, field: str, name: int, length: int) -> int:
-    # kernel/sys.c: len < 0 || len > __NEW_UTS_LEN -> EINVAL, then copy_from_user.
+    # kernel/sys.c: no CAP_SYS_ADMIN -> EPERM; len < 0 || len > __NEW_UTS_LEN -> EINVAL;
+    # then copy_from_user.
+    if not _privileged(call):
+        return -abi.EPERM
     if length < 0 or length > _UTS_FIELD - 1:
         return -abi.EINVAL
     value = call.read(name, length)
@@ -37,14 +57,15 @@ def _set_uts_field(call: Call, field: str, name: int, length: int) -> int:
 
 
 @syscall("sethostname", support=Support.EMULATED,
-         note="Changes the zone's hostname only; allowed to every guest process.")
+         note="Changes the zone's hostname only, never the host's; a zone's guest is its root, "
+              "on the host root CAP_SYS_ADMIN is needed as natively.")
 def sys_sethostname(call: Call, name: Ptr, length: Int) -> int:
     """Implements sethostname(2) on the zone's identity."""
     return _set_uts_field(call, "nodename", name, length)
 
 
 @syscall("setdomainname", support=Support.EMULATED,
-         note="Changes the zone's NIS domain name only; allowed to every guest process.")
+         note="Changes the zone's NIS domain name only; privilege as for sethostname.")
 def sys_setdomainname(call: Call, name: Ptr, length: Int) -> int:
     """Implements setdomainname(2) on the zone's identity."""
     return _set_uts_field(call, "domainname", name, length)

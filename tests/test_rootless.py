@@ -5,7 +5,9 @@ import pytest
 
 from rootless import rootless_pytest
 
-SUBSET = ["tests/lx/test_run.py", "tests/lx/test_terminal.py", "tests/lx/test_cli.py"]
+SUBSET = ["tests/lx/test_run.py", "tests/lx/test_terminal.py", "tests/lx/test_cli.py",
+          "tests/lx/test_zone_run.py", "tests/lx/test_hosttools_zone.py", "tests/lx/platform/test_execsvc.py",
+          "tests/lx/platform/test_landlock.py", "tests/lx/vfs", "tests/lx/loader", "tests/lx/test_probes.py"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create the unprivileged user")

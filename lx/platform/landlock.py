@@ -6,37 +6,42 @@ execve and can never be left or widened.
 
 What the domain blocks (checked against the running kernel by
 tests/lx/platform/test_landlock.py), for paths outside the zone root, the binds
-and lx's loader files: open(2) for reading, writing or listing a directory;
-execve(2); creating anything (mkdir, mknod, mkfifo, symlink, bind of a
-pathname AF_UNIX socket, O_CREAT); unlink/rmdir; truncate (ABI 3); ioctl on
-devices opened inside the domain (ABI 5) except beneath /dev binds; rename
-and link in or out of the allowed trees (EXDEV when moving a file out of the
-zone, EACCES when moving in an unreadable one).  With scoping (ABI 6) it also
-blocks kill(2)/tgkill/SIGIO to processes outside the domain (EPERM) and
-connect/sendto to abstract AF_UNIX sockets bound outside it (EPERM).
-Landlock's own rule: no ptrace of processes outside the domain.
+and lx's loader files, with EACCES: open(2) for reading, writing or listing a
+directory (also when reached through an inherited dirfd or /proc/self/fd);
+execve(2); creating anything (O_CREAT, mkdir, mknod, mkfifo, symlink, link,
+bind of a pathname AF_UNIX socket); unlink/rmdir; truncate (ABI 3); ioctl on
+devices opened inside the domain (ABI 5) except beneath /dev binds.  rename
+and link across the boundary fail with EACCES when the outside side lacks the
+right (creating or removing there) and with EXDEV when only REFER forbids it
+(a host file hard-linked into the zone).  With scoping (ABI 6+; before that
+neither is confined) kill/tgkill/SIGIO to any process outside the domain --
+the supervisor and the caller included -- and connect/sendto to abstract
+AF_UNIX sockets bound outside it fail with EPERM.  Landlock's own rule: no
+ptrace of a process outside the domain (EPERM).
 
 What it does not block -- the first wall (path translation) and the
 supervisor must: stat/lstat/statx, access/faccessat, readlink, chdir,
-getxattr/listxattr, and O_PATH opens of any host path (metadata and existence
-leak); chmod, chown, utimes, setxattr/removexattr on host files the uid owns
-(metadata changes!); connect(2) to pathname AF_UNIX sockets outside
-(e.g. /run/dbus, docker.sock -- Landlock has no right for it before ABI 8);
-mmap(PROT_EXEC) of a readable file (EXECUTE covers execve only); anything
-done through fds opened before restrict_self or injected by the supervisor
-(e.g. getdents on an inherited directory fd); /proc reads of other processes
-when /proc is reachable; the network.
+getxattr/listxattr and O_PATH opens of any host path (existence and metadata
+leak); chmod, chown, utimes, setxattr/removexattr of host files the uid owns
+(metadata changes!); connect(2) to pathname AF_UNIX sockets outside (e.g.
+/run/dbus, docker.sock: no Landlock right covers it up to ABI 7);
+mmap(PROT_EXEC) of any readable file (EXECUTE covers execve only); I/O on
+fds opened before restrict_self or injected by the supervisor (read, write,
+getdents, ioctl of an inherited tty all work); the network.
 
 Network: TCP is left unrestricted on purpose (no NET rights are handled), so
 a zone shares the host's network as zone.json's default says; UDP and other
 protocols are outside Landlock anyway.
 
-C side (the guest bootstrap, once, in the zone's first process, never per
-execve -- each call nests a domain, a nested domain cannot signal its parent,
-and nesting stops at 16): the supervisor passes the fd from build_ruleset();
-the guest calls prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), then
-syscall(NR_LANDLOCK_RESTRICT_SELF, fd, 0), closes fd, and only then installs
-the seccomp filter (so restrict_self itself is never sent to the supervisor).
+C side (the guest bootstrap, once, in the zone's first process while it is
+single-threaded -- restrict_self covers the calling thread only; never again
+per execve: each call nests a domain, a nested domain cannot signal or reach
+the abstract sockets of its parent, and nesting stops at 16): the supervisor
+passes the fd from build_ruleset(); the guest calls prctl(PR_SET_NO_NEW_PRIVS,
+1, 0, 0, 0), then syscall(NR_LANDLOCK_RESTRICT_SELF, fd, 0) (flags 0: audit
+logs denials only until the next execve), closes fd, and only then installs
+the seccomp filter, so restrict_self is never sent to the supervisor.
+Children inherit the domain across fork and execve.
 """
 from __future__ import annotations
 
@@ -57,8 +62,10 @@ NR_LANDLOCK_RESTRICT_SELF = NR["landlock_restrict_self"]
 # include/uapi/linux/landlock.h.  syscalls.abi does not generate Landlock, and
 # the installed header (linux-libc-dev 6.1) stops at ABI 2, so every value is
 # stated here once, with the ABI (and kernel) that introduced it.  Verified on
-# the running kernel: a ruleset accepts exactly bits 0..15 of fs, 0..1 of net
-# and 0..1 of scoped, and the tests check each right's effect.
+# Linux 6.18 (ABI 7): a ruleset accepts exactly bits 0..15 of fs, 0..1 of net
+# and 0..1 of scoped, restrict_self exactly flags 0..2 (bit 2 alone with fd
+# -1); a ruleset handling one bit alone showed that bit's effect (truncate,
+# cross-dir link, fresh-tty ioctl, TCP bind/connect, abstract connect, kill).
 LANDLOCK_CREATE_RULESET_VERSION = 1 << 0          # ABI 1, Linux 5.13 (in installed header)
 LANDLOCK_CREATE_RULESET_ERRATA = 1 << 1           # Linux 6.15 (in installed header, backported)
 LANDLOCK_RULE_PATH_BENEATH = 1                    # ABI 1 (in installed header)

@@ -36,10 +36,9 @@ def confined(body, *, uid=None, rw=(), ro=(), exe=(), before=None, **scopes) -> 
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        status = 1
+        status, out = 1, {}
         try:
             os.close(r)
-            out: dict[str, str] = {}
 
             def probe(name, fn):
                 try:
@@ -61,6 +60,7 @@ def confined(body, *, uid=None, rw=(), ro=(), exe=(), before=None, **scopes) -> 
             out = {"__error__": traceback.format_exc()}
         finally:
             os.write(w, json.dumps(out).encode())
+            _reap_children()  # pid 1 may not reap orphans
             os._exit(status)
     os.close(w)
     with os.fdopen(r, "rb") as f:
@@ -100,11 +100,10 @@ def world(request):
 def _loader_files() -> list[str]:
     """/bin/true's ELF interpreter and libraries (real paths): exec paths, as lx's stub would be."""
     try:
-        lines = subprocess.run(["ldd", "/bin/true"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(["ldd", "/bin/true"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("ldd cannot list /bin/true's libraries")
-    paths = [w for line in lines.split() for w in [line] if w.startswith("/")]
-    return sorted({os.path.realpath(p) for p in paths})
+    return sorted({os.path.realpath(w) for w in out.split() if w.startswith("/")})
 
 
 def _spawn(path):
@@ -248,8 +247,11 @@ def test_signals_and_abstract_sockets_stay_in_the_domain(world, scoped):
                    "kill inside": "ok", "nested kills outer": "EPERM"}
 
 
+_idle_pipes: list[int] = []
+
+
 def _idle_child() -> int:
-    """A child that lives as long as its parent does (it waits for EOF on a pipe only the parent holds)."""
+    """A child that lives until _reap_children (it waits for EOF on a pipe only its parent holds)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -258,7 +260,18 @@ def _idle_child() -> int:
         os.read(r, 1)
         os._exit(0)
     os.close(r)
+    _idle_pipes.append(w)
     return pid
+
+
+def _reap_children() -> None:
+    while _idle_pipes:
+        os.close(_idle_pipes.pop())
+    try:
+        while True:
+            os.waitpid(-1, 0)
+    except ChildProcessError:
+        pass
 
 
 def _raise_unless_ok(res: str) -> None:
@@ -269,6 +282,7 @@ def _raise_unless_ok(res: str) -> None:
 def _ptrace_attach(pid):
     if _libc.ptrace(16, pid, 0, 0) != 0:  # PTRACE_ATTACH
         raise OSError(ctypes.get_errno(), "ptrace")
+    os.waitpid(pid, 0)                    # the attach stop, so that detach works
     _libc.ptrace(17, pid, 0, 0)           # PTRACE_DETACH
 
 
