@@ -21,7 +21,7 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
-from lx.loader import host_resolve, plan_exec, read_auxv
+from lx.loader import ELFError, host_resolve, plan_exec, read_auxv
 from lx.loader.wire import PlanTooLarge, encode
 from lx.platform.call import Call
 from syscalls import abi
@@ -166,6 +166,9 @@ class LoaderExec:
             plan_exec(path, argv, envp, resolve=self._resolver(msg.pid), uid=os.getuid(), gid=os.getgid(),
                       groups=os.getgroups())
         except LinuxError as e:
+            if isinstance(e, ELFError) and "not supported yet" in str(e.args[1] if len(e.args) > 1 else e):
+                # an ELF for another machine: say so once, as well as ENOEXEC
+                print(f"lx: {os.fsdecode(path)}: {e.args[1]}", file=sup.log)
             reply.action, reply.err = lib.LX_EXEC_FAIL, e.errno
             return
         except OSError as e:

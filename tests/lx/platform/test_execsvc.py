@@ -119,3 +119,19 @@ def test_threads_and_big_environments():
     same([sys.executable, "-c", "import subprocess, threading; "
           "ts=[threading.Thread(target=subprocess.run, args=(['true'],)) for _ in range(8)]; "
           "[t.start() for t in ts]; [t.join() for t in ts]; print('ok')"])
+
+
+@pytest.mark.parametrize("machine, em, word", [("i386", 3, "32-bit ELF (i386) is not supported yet"),
+                                               ("arm64", 183, "arm64 ELF is not supported yet")])
+def test_foreign_elf_gets_one_clear_line_and_enoexec(tmp_path, machine, em, word):
+    data = bytearray(open("/bin/true", "rb").read())
+    data[18:20] = em.to_bytes(2, "little")
+    if machine == "i386":
+        data[4] = 1                     # ELFCLASS32
+    exe = tmp_path / f"prog-{machine}"
+    exe.write_bytes(bytes(data))
+    exe.chmod(0o755)
+    code = f"import os\ntry:\n    os.execv({str(exe)!r}, ['x'])\nexcept OSError as e:\n    print(e.errno)"
+    r = lx.run([sys.executable, "-c", code], capture_output=True, text=True, loader=True, timeout=60)
+    assert r.stdout == "8\n"            # ENOEXEC, as the kernel gives for a foreign ELF
+    assert r.stderr == f"lx: {exe}: {word}\n"
