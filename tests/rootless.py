@@ -41,7 +41,8 @@ def ensure_user() -> pwd.struct_passwd:
 
 
 def ensure_venv() -> Path:
-    """A venv with lx installed from this tree, readable by everyone."""
+    """A venv with lx installed from this tree, readable by everyone (removed
+    by the caller when the run is over: the suite leaves nothing behind)."""
     venv = BASE / f"venv-{_source_key()}"
     if (venv / ".complete").exists():
         return venv
@@ -78,3 +79,5 @@ def rootless_pytest(test_paths: list[str], timeout: int = 600) -> subprocess.Com
             cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("LX_KEEP_ROOTLESS_VENV"):
+            shutil.rmtree(BASE, ignore_errors=True)
