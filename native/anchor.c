@@ -40,7 +40,7 @@
 
 /* ---- small helpers (async-signal-safe where used after fork) ---- */
 
-static int write_full(int fd, const void *buf, size_t len)
+int lx_write_full(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
@@ -56,7 +56,7 @@ static int write_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static int read_full(int fd, void *buf, size_t len)
+int lx_read_full(int fd, void *buf, size_t len)
 {
     char *p = buf;
     while (len > 0) {
@@ -78,7 +78,7 @@ static void send_record(int fd, int kind, int pid, int value)
     r.kind = kind;
     r.pid = pid;
     r.value = value;
-    (void)write_full(fd, &r, sizeof r);
+    (void)lx_write_full(fd, &r, sizeof r);
 }
 
 /* The ppid field of /proc/PID/stat, or -1. */
@@ -145,7 +145,7 @@ static void guest_main(struct lx_spawn *s, int chan, int status_w, int go_r, uin
     /* Wait until the anchor has attached (or given up): a fault from the
      * very first instruction of the program must be seen. */
     char go;
-    (void)read_full(go_r, &go, 1);
+    (void)lx_read_full(go_r, &go, 1);
     close(go_r);
 
     sigset_t none;
@@ -190,7 +190,7 @@ static void guest_main(struct lx_spawn *s, int chan, int status_w, int go_r, uin
      * close and execve are made, and the filter builder keeps the first
      * three ALLOWed.  The supervisor takes the listener with pidfd_getfd. */
     int msg[2] = { getpid(), lfd }, ack;
-    if (write_full(chan, msg, sizeof msg) < 0 || read_full(chan, &ack, sizeof ack) != 0)
+    if (lx_write_full(chan, msg, sizeof msg) < 0 || lx_read_full(chan, &ack, sizeof ack) != 0)
         _exit(127);
     close(lfd);
     close(chan);
@@ -250,7 +250,7 @@ static void anchor_main(struct lx_spawn *s, int chan, int status_w, int life_r, 
                            .exec_chan = exec_chan };
     if (g > 0)
         lx_tracer_seize(&T, g);
-    (void)write_full(go[1], "g", 1);
+    (void)lx_write_full(go[1], "g", 1);
     close(go[1]);
     if (g < 0 || sfd < 0) {
         send_record(status_w, LX_REC_SETUP_ERRNO, 0, errno);
@@ -343,7 +343,7 @@ int lx_spawn(struct lx_spawn *s)
     s->life_fd = life[1];
 
     int msg[2];
-    if (read_full(chan[0], msg, sizeof msg) != 0) {
+    if (lx_read_full(chan[0], msg, sizeof msg) != 0) {
         /* The guest failed before it had a filter: the anchor says why. */
         s->err_step = "guest setup";
         s->err = 0;
@@ -367,7 +367,7 @@ int lx_spawn(struct lx_spawn *s)
     if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, fl) == 0)
         s->sync_wakeup = 1;
     int ack = 0;
-    write_full(chan[0], &ack, sizeof ack);
+    lx_write_full(chan[0], &ack, sizeof ack);
     close(chan[0]);
     return 0;
 
@@ -388,7 +388,7 @@ fail:
 
 int lx_read_status(int fd, struct lx_record *rec)
 {
-    int r = read_full(fd, rec, sizeof *rec);
+    int r = lx_read_full(fd, rec, sizeof *rec);
     return r == 0 ? 1 : 0; /* 1: a record, 0: EOF or error */
 }
 

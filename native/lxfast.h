@@ -16,6 +16,7 @@
  */
 #ifndef LXFAST_H
 #define LXFAST_H
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/seccomp.h>
 
@@ -119,6 +120,11 @@ struct lx_exec_reply {
 };
 enum { LX_EXEC_ENTER = 1, LX_EXEC_DONE = 2 };
 enum { LX_EXEC_CONTINUE = 0, LX_EXEC_FAIL = 1, LX_EXEC_REWRITE = 2, LX_EXEC_KILL = 3 };
+
+/* write/read exactly len bytes, retrying EINTR (anchor.c; async-signal-safe).
+ * lx_read_full returns 1 on EOF before len, -1 on error. */
+int lx_write_full(int fd, const void *buf, size_t len);
+int lx_read_full(int fd, void *buf, size_t len);
 
 int lx_spawn(struct lx_spawn *s);
 /* The Python dispatcher (extern "Python+C" in build_lxfast.py): 0 = send

@@ -43,22 +43,6 @@ static void mark(int pid, int on)
         seen[pid >> 3] &= (uint8_t)~(1u << (pid & 7));
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* ---- fault explanation ---- */
 
 /* A signal mask line of /proc/PID/status ("SigCgt:\t0000000000004a02"). */
@@ -123,22 +107,7 @@ static void report_fault(int status_w, int pid, int sig)
     ssize_t n = readlink(path, r.exe, sizeof r.exe - 1);
     if (n > 0)
         r.exe[n] = 0;
-    (void)write_all(status_w, &r, sizeof r);
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    (void)lx_write_full(status_w, &r, sizeof r);
 }
 
 /* Ask the exec service; no service (or it went away) means "continue". */
@@ -147,7 +116,7 @@ static void ask(struct lx_tracer *T, struct lx_exec_msg *m, struct lx_exec_reply
     memset(r, 0, sizeof *r);
     if (T->exec_chan < 0)
         return;
-    if (write_all(T->exec_chan, m, sizeof *m) < 0 || read_all(T->exec_chan, r, sizeof *r) < 0) {
+    if (lx_write_full(T->exec_chan, m, sizeof *m) < 0 || lx_read_full(T->exec_chan, r, sizeof *r) != 0) {
         close(T->exec_chan);
         T->exec_chan = -1;
         memset(r, 0, sizeof *r);

@@ -34,14 +34,8 @@ def _privileged(call: Call) -> bool:
     """A zone's guest is its root; on the host root, the caller's real CAP_SYS_ADMIN decides."""
     if call.sup.zonefs is not None:
         return True
-    try:
-        with open(f"/proc/{call.pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"CapEff:"):
-                    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
-    except OSError:
-        pass
-    return False
+    from lx.procstatus import cap_effective
+    return bool(cap_effective(call.pid) >> _CAP_SYS_ADMIN & 1)
 
 
 def _set_uts_field(call: Call, field: str, name: int, length: int) -> int:

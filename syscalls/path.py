@@ -559,20 +559,18 @@ def sys_statfs(call: Call, path: Ptr, buf: Ptr) -> int:
     return 0
 
 
-_NOT_YET = "Zones: ENOSYS for now (a path handler is not written yet); host root: passes through."
-for _name in ("inotify_add_watch", "chroot", "name_to_handle_at", "open_by_handle_at",
-              "file_getattr", "file_setattr"):
-    def _enosys(call: Call) -> int:
-        return -abi.ENOSYS
-    _enosys.__name__ = f"sys_{_name}"
-    _enosys.__qualname__ = _enosys.__name__
-    syscall(_name, support=Support.PARTIAL, note=_NOT_YET, **_ZONE)(_enosys)
+def _answer_in_zones(names: tuple[str, ...], err: int, note: str) -> None:
+    """Register zone handlers that answer ``-err`` (calls not translated yet)."""
+    for name in names:
+        def handler(call: Call) -> int:
+            return -err
+        handler.__name__ = handler.__qualname__ = f"sys_{name}"
+        syscall(name, support=Support.PARTIAL, note=note, **_ZONE)(handler)
 
-_XATTR = "Zones: EOPNOTSUPP, as on a filesystem without extended attributes; host root: passes through."
-for _name in ("setxattr", "lsetxattr", "getxattr", "lgetxattr", "listxattr", "llistxattr",
-              "removexattr", "lremovexattr", "setxattrat", "getxattrat", "listxattrat", "removexattrat"):
-    def _noxattr(call: Call) -> int:
-        return -abi.EOPNOTSUPP
-    _noxattr.__name__ = f"sys_{_name}"
-    _noxattr.__qualname__ = _noxattr.__name__
-    syscall(_name, support=Support.PARTIAL, note=_XATTR, **_ZONE)(_noxattr)
+
+_answer_in_zones(("inotify_add_watch", "chroot", "name_to_handle_at", "open_by_handle_at", "file_getattr",
+                  "file_setattr"), abi.ENOSYS,
+                 "Zones: ENOSYS for now (a path handler is not written yet); host root: passes through.")
+_answer_in_zones(("setxattr", "lsetxattr", "getxattr", "lgetxattr", "listxattr", "llistxattr", "removexattr",
+                  "lremovexattr", "setxattrat", "getxattrat", "listxattrat", "removexattrat"), abi.EOPNOTSUPP,
+                 "Zones: EOPNOTSUPP, as on a filesystem without extended attributes; host root: passes through.")

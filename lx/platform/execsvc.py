@@ -24,6 +24,7 @@ from elftools.elf.elffile import ELFFile
 from lx.loader import ELFError, host_resolve, plan_exec, read_auxv
 from lx.loader.wire import PlanTooLarge, encode
 from lx.platform.call import Call
+from lx.procstatus import ppid, tgid
 from syscalls import abi
 from syscalls._nr_x86_64 import NR
 from syscalls.registry import LinuxError
@@ -131,11 +132,11 @@ class LoaderExec:
         if len(parts) != 4 or parts[3] != b"exe":
             return None
         who = parts[2]
-        pid = _tgid(tid) if who == b"self" else int(who) if who.isdigit() else None
+        pid = tgid(tid) if who == b"self" else int(who) if who.isdigit() else None
         while pid and pid > 1:          # a forked child runs its parent's program
             if pid in self.exe:
                 return self.exe[pid]
-            pid = _ppid(pid)
+            pid = ppid(pid)
         return None
 
     def _resolver(self, tid: int) -> Callable[[bytes], bytes]:
@@ -229,22 +230,3 @@ class LoaderExec:
         Call(sup, 0, msg.pid, 0, ()).write(self.plan_addr, data)
         # /proc/PID/exe names the file itself (symlinks resolved), as the kernel's does.
         self.exe[msg.pid] = self.to_guest(plan.program.host_path) or plan.program.path
-
-
-def _status_field(pid: int, key: bytes) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(key):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _tgid(tid: int) -> int:
-    return _status_field(tid, b"Tgid:") or tid
-
-
-def _ppid(pid: int) -> int | None:
-    return _status_field(pid, b"PPid:")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from lx.faults import Fault
+from lx import procstatus
 from lx.identity import Identity
 from lx.platform import seccomp
 from lx.platform.call import Call
@@ -317,7 +318,7 @@ class Supervisor:
         self.report.unsupported[name] = self.report.unsupported.get(name, 0) + 1
         if not (self.verbose or self.strict):
             return
-        tgid = _tgid(tid)
+        tgid = procstatus.tgid(tid)
         if (tgid, nr) in self._reported:
             return
         self._reported.add((tgid, nr))
@@ -336,14 +337,3 @@ def _read_exact(fd: int, size: int) -> bytes | None:
             return None
         buf += chunk
     return buf
-
-
-def _tgid(tid: int) -> int:
-    try:
-        with open(f"/proc/{tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Tgid:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return tid

@@ -13,6 +13,8 @@ import ctypes
 import os
 from typing import TYPE_CHECKING
 
+from lx import procstatus
+from lx.procstatus import tgid
 from syscalls import abi
 from syscalls._nr_x86_64 import NR
 from syscalls.registry import LinuxError
@@ -50,24 +52,13 @@ def read_path(call: "Call", ptr: int) -> bytes:
     return call.read_str(ptr)
 
 
-def _tgid(tid: int) -> int:
-    try:
-        with open(f"/proc/{tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Tgid:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return tid
-
-
 def proc_self(call: "Call", path: bytes) -> bytes:
     """/proc/self and /proc/thread-self name the *guest* (the zone's /proc is
     the host's procfs, where they would name the supervisor)."""
     if path == b"/proc/self" or path.startswith(b"/proc/self/"):
-        return b"/proc/%d" % _tgid(call.pid) + path[len(b"/proc/self"):]
+        return b"/proc/%d" % tgid(call.pid) + path[len(b"/proc/self"):]
     if path == b"/proc/thread-self" or path.startswith(b"/proc/thread-self/"):
-        return b"/proc/%d/task/%d" % (_tgid(call.pid), call.pid) + path[len(b"/proc/thread-self"):]
+        return b"/proc/%d/task/%d" % (tgid(call.pid), call.pid) + path[len(b"/proc/thread-self"):]
     return path
 
 
@@ -112,14 +103,8 @@ def at(call: "Call", dirfd: int, path: bytes, *, follow: bool = True, parent: bo
 
 def guest_umask(call: "Call") -> int:
     """The calling process's umask (applied by the kernel to what it creates)."""
-    try:
-        with open(f"/proc/{call.pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
+    mask = procstatus.umask(call.pid)
+    return 0o022 if mask is None else mask
 
 
 class umask_of:
