@@ -82,16 +82,29 @@ class LoaderExec:
         out: list[bytes] = []
         if addr == 0:
             return out          # Linux accepts a NULL argv/envp as empty
+        ptrs: list[int] = []
+        at = addr
         while True:
-            (ptr,) = struct.unpack("<Q", call.read(addr + 8 * len(out), 8))
-            if ptr == 0:
-                return out
-            if len(out) >= MAX_ARGS:
+            # the pointer array a page piece at a time (one read, not one per pointer)
+            n = (4096 - (at & 4095)) // 8 or 1
+            try:
+                chunk = call.read(at, 8 * n)
+            except LinuxError:
+                chunk = call.read(at, 8)        # the array ends near unmapped memory
+            words = struct.unpack(f"<{len(chunk) // 8}Q", chunk)
+            if 0 in words:
+                ptrs += words[:words.index(0)]
+                break
+            ptrs += words
+            at += len(chunk)
+            if len(ptrs) >= MAX_ARGS:
                 raise LinuxError(abi.E2BIG)
+        for ptr in ptrs:
             try:
                 out.append(call.read_str(ptr, MAX_ARG_STRLEN))
             except LinuxError as e:
                 raise LinuxError(abi.E2BIG if e.errno == abi.ENAMETOOLONG else e.errno) from None
+        return out
 
     def _guest_path(self, call: Call, nr: int, args) -> bytes:
         if nr == NR["execve"]:
