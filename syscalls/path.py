@@ -41,8 +41,13 @@ def _open(call: Call, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
         return REPLIED
     creating = bool(flags & abi.O_CREAT)
     tmpfile = flags & abi.O_TMPFILE == abi.O_TMPFILE
-    follow = not flags & abi.O_NOFOLLOW
+    if creating and flags & abi.O_DIRECTORY:
+        return -abi.EINVAL              # fs/open.c build_open_flags (6.4+), before any lookup
+    # O_CREAT|O_EXCL never follows the last component (build_open_flags sets O_NOFOLLOW)
+    follow = not flags & abi.O_NOFOLLOW and not (creating and flags & abi.O_EXCL)
     with at(call, dirfd, path, follow=follow, must_exist=not creating, parent=creating) as r:
+        if creating and r.trailing_slash and not tmpfile:
+            return -abi.EISDIR          # fs/namei.c open_last_lookups: O_CREAT and a trailing slash
         if tmpfile:
             check_writable(r)
             with umask_of(call):
@@ -123,7 +128,7 @@ def sys_openat2(call: Call, dirfd: Fd, how: Ptr, size: SizeT) -> int:
 # -- directories and names --------------------------------------------------------------------
 
 def _mkdir(call: Call, dirfd: int, path: int, mode: int) -> int:
-    with at(call, dirfd, read_path(call, path), must_exist=False) as r:
+    with at(call, dirfd, read_path(call, path), must_exist=False, follow=False) as r:
         if r.exists:
             return -abi.EEXIST
         check_writable(r)
@@ -145,9 +150,11 @@ def sys_mkdirat(call: Call, dirfd: Fd, path: Ptr, mode: Mode) -> int:
 
 
 def _mknod(call: Call, dirfd: int, path: int, mode: int, dev: int) -> int:
-    with at(call, dirfd, read_path(call, path), must_exist=False) as r:
+    with at(call, dirfd, read_path(call, path), must_exist=False, follow=False) as r:
         if r.exists:
             return -abi.EEXIST
+        if r.trailing_slash:
+            return -abi.ENOENT          # filename_create: a non-directory name cannot end in /
         check_writable(r)
         with umask_of(call):
             os.mknod(r.name, mode, dev, dir_fd=r.parent_fd)
@@ -178,8 +185,12 @@ def _unlink(call: Call, dirfd: int, path: int, flags: int) -> int:
                 return -abi.ENOTEMPTY if r.name == b".." else -abi.EBUSY
             os.rmdir(r.name, dir_fd=r.parent_fd)
         else:
+            if r.parent_fd is None or r.name in (b"", b".", b".."):
+                return -abi.EISDIR      # do_unlinkat: not a plain last component
             if r.is_mountpoint:
                 return -abi.EBUSY
+            if r.trailing_slash:        # do_unlinkat: "slashes": a name ending in / is a directory
+                return -abi.EISDIR if r.exists and st.S_ISDIR(r.stat().st_mode) else -abi.ENOTDIR
             os.unlink(r.name, dir_fd=r.parent_fd)
     return 0
 
@@ -203,8 +214,18 @@ def sys_rmdir(call: Call, path: Ptr) -> int:
 
 
 def _rename(call: Call, olddirfd: int, old: int, newdirfd: int, new: int, flags: int) -> int:
-    with at(call, olddirfd, read_path(call, old), parent=True, follow=False) as a, \
-            at(call, newdirfd, read_path(call, new), parent=True, follow=False, must_exist=False) as b:
+    if flags & ~7 or (flags & 5 and flags & 2):   # RENAME_{NOREPLACE,EXCHANGE,WHITEOUT} rules
+        return -abi.EINVAL
+    old_p, new_p = read_path(call, old), read_path(call, new)   # both names before any lookup
+    with at(call, olddirfd, old_p, parent=True, follow=False) as a, \
+            at(call, newdirfd, new_p, parent=True, follow=False, must_exist=False) as b:
+        if a.parent_fd is None or b.parent_fd is None or a.name in (b".", b"..") or b.name in (b".", b".."):
+            return -abi.EEXIST if flags & 1 else -abi.EBUSY     # RENAME_NOREPLACE: EEXIST
+        # fs/namei.c do_renameat2: NOREPLACE onto an existing name, then the slashes rule
+        if flags & 1 and b.exists:
+            return -abi.EEXIST
+        if not st.S_ISDIR(a.stat().st_mode) and (a.trailing_slash or (b.trailing_slash and not flags & 2)):
+            return -abi.ENOTDIR
         check_writable(a)
         check_writable(b)
         if a.mount is not b.mount:
@@ -239,9 +260,11 @@ def _link(call: Call, olddirfd: int, old: int, newdirfd: int, new: int, flags: i
     follow = bool(flags & abi.AT_SYMLINK_FOLLOW)
     with at(call, olddirfd, read_path(call, old), follow=follow,
             empty_path=bool(flags & abi.AT_EMPTY_PATH)) as a, \
-            at(call, newdirfd, read_path(call, new), must_exist=False) as b:
+            at(call, newdirfd, read_path(call, new), must_exist=False, follow=False) as b:
         if b.exists:
             return -abi.EEXIST
+        if b.trailing_slash:
+            return -abi.ENOENT
         check_writable(b)
         if a.mount is not b.mount:
             return -abi.EXDEV
@@ -265,9 +288,11 @@ def _symlink(call: Call, target: int, dirfd: int, path: int) -> int:
     text = read_path(call, target)
     if not text:
         return -abi.ENOENT
-    with at(call, dirfd, read_path(call, path), must_exist=False) as r:
+    with at(call, dirfd, read_path(call, path), must_exist=False, follow=False) as r:
         if r.exists:
             return -abi.EEXIST
+        if r.trailing_slash:
+            return -abi.ENOENT
         check_writable(r)
         os.symlink(text, r.name, dir_fd=r.parent_fd)
     return 0
@@ -348,7 +373,9 @@ def _readlink(call: Call, dirfd: int, path: int, buf: int, size: int) -> int:
             try:
                 text = _readlinkat(r.fd)
             except OSError as e:
-                raise LinuxError(abi.EINVAL if e.errno == abi.ENOENT else abi.linux_errno(e)) from None
+                if e.errno == abi.ENOENT:    # do_readlinkat: empty ? -ENOENT : -EINVAL
+                    raise LinuxError(abi.ENOENT if not p else abi.EINVAL) from None
+                raise
     out = text[:size]
     call.write(buf, out)
     return len(out)
@@ -377,6 +404,8 @@ def sys_readlinkat(call: Call, dirfd: Fd, path: Ptr, buf: Ptr, size: Int) -> int
 def sys_getcwd(call: Call, buf: Ptr, size: SizeT) -> int:
     """Implements getcwd(2) in a zone."""
     host = os.fsencode(os.readlink(f"/proc/{call.pid}/cwd"))
+    if os.stat(f"/proc/{call.pid}/cwd").st_nlink == 0:
+        return -abi.ENOENT              # fs/d_path.c getcwd: d_unlinked
     guest = call.zone.to_guest(host)
     text = (guest if guest is not None else b"(unreachable)" + host) + b"\0"
     if len(text) > size:
@@ -480,12 +509,15 @@ def sys_fchownat(call: Call, dirfd: Fd, path: Ptr, uid: Uid, gid: Uid, flags: In
 def _utimens(call: Call, dirfd: int, path: int, times: bytes | None, flags: int) -> int:
     if flags & ~(abi.AT_SYMLINK_NOFOLLOW | abi.AT_EMPTY_PATH):
         return -abi.EINVAL
-    with at(call, dirfd, read_path(call, path), follow=not flags & abi.AT_SYMLINK_NOFOLLOW,
+    nofollow = bool(flags & abi.AT_SYMLINK_NOFOLLOW)
+    with at(call, dirfd, read_path(call, path), follow=not nofollow, parent=nofollow,
             empty_path=bool(flags & abi.AT_EMPTY_PATH)) as r:
         check_writable(r)
         if st.S_ISLNK(r.stat().st_mode):
-            raw("utimensat", r.parent_fd if r.parent_fd is not None else abi.AT_FDCWD,
-                r.name, times, abi.AT_SYMLINK_NOFOLLOW)
+            # the symlink's own times: its entry in the held parent directory
+            if r.parent_fd is None:
+                return -abi.ENOENT
+            raw("utimensat", r.parent_fd, r.name, times, abi.AT_SYMLINK_NOFOLLOW)
         else:
             raw("utimensat", abi.AT_FDCWD, b"/proc/self/fd/%d" % r.fd, times, 0)
     return 0

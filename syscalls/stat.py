@@ -26,7 +26,8 @@ _NOTE = "Zones: resolved in the zone, the result copied as the kernel wrote it."
 def _stat(call: Call, dirfd: int, path: int, buf: int, flags: int) -> int:
     if flags & ~(abi.AT_SYMLINK_NOFOLLOW | abi.AT_EMPTY_PATH | abi.AT_NO_AUTOMOUNT):
         return -abi.EINVAL
-    p = read_path(call, path)
+    # 6.11+: a NULL path with AT_EMPTY_PATH is "" (fs/stat.c vfs_empty_path)
+    p = b"" if path == 0 and flags & abi.AT_EMPTY_PATH else read_path(call, path)
     if not p and flags & abi.AT_EMPTY_PATH and dirfd != abi.AT_FDCWD:
         return CONTINUE                                    # fstat(fd): no path
     out = ctypes.create_string_buffer(_STAT)
@@ -61,7 +62,7 @@ def sys_statx(call: Call, dirfd: Fd, path: Ptr, flags: Int, mask: UInt, buf: Ptr
     known = abi.AT_SYMLINK_NOFOLLOW | abi.AT_EMPTY_PATH | abi.AT_NO_AUTOMOUNT | abi.AT_STATX_SYNC_TYPE
     if flags & ~known or flags & abi.AT_STATX_SYNC_TYPE == abi.AT_STATX_SYNC_TYPE:
         return -abi.EINVAL
-    p = read_path(call, path) if path else b""
+    p = b"" if path == 0 and flags & abi.AT_EMPTY_PATH else read_path(call, path)
     if not p and flags & abi.AT_EMPTY_PATH and dirfd != abi.AT_FDCWD:
         return CONTINUE
     out = ctypes.create_string_buffer(_STATX)

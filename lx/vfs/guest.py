@@ -86,6 +86,8 @@ def fd_link(call: "Call", path: bytes) -> str | None:
 def at(call: "Call", dirfd: int, path: bytes, *, follow: bool = True, parent: bool = False,
        must_exist: bool = True, empty_path: bool = False) -> "Resolved":
     """Resolve ``path`` (already read) in the zone as ``*at(dirfd, path)`` would."""
+    if not path and not empty_path:
+        raise LinuxError(abi.ENOENT)    # getname() refuses "" before the dirfd is looked at
     if path.startswith(b"/proc/"):
         path = proc_self(call, path)
     if path.startswith(b"/"):
