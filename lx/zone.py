@@ -192,8 +192,20 @@ class Zone:
                     out.append(d)
         return tuple(out)
 
+    def make_mountpoints(self) -> None:
+        """Create the missing mountpoints of the binds in the root (empty
+        directories, or an empty file for a file bind; parents too), as
+        container runtimes do: a bind is reached through its mountpoint.
+        Created name by name under held directory fds, never following a
+        symlink, so nothing is ever made outside the root; a mountpoint that
+        cannot be made (a symlink on the way, a read-only root) is left
+        alone, and that bind stays unreachable, as a mount would fail."""
+        for b in self.all_binds():
+            _make_mountpoint(self.root, b.guest, os.path.isdir(b.host))
+
     def fs(self) -> ZoneFS:
         """A new :class:`ZoneFS` of the root and :meth:`all_binds` (the caller closes it)."""
+        self.make_mountpoints()
         try:
             return ZoneFS(self.root, self.all_binds())
         except ZoneConfigError as e:   # a bind's host path vanished since from_root
@@ -230,3 +242,36 @@ def _has_shell(fs: ZoneFS) -> bool:
     except OSError:
         return False
     return stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
+
+
+def _make_mountpoint(root: Path, guest: bytes, is_dir: bool) -> None:
+    names = [n for n in guest.split(b"/") if n]
+    if not names or b".." in names:
+        return
+    try:
+        fd = os.open(root, os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        for i, name in enumerate(names):
+            last = i == len(names) - 1
+            try:
+                nxt = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+                os.close(nxt)
+                if last:
+                    return                      # it exists (whatever it is)
+            except FileNotFoundError:
+                if last and not is_dir:
+                    os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_WRONLY | os.O_CLOEXEC,
+                                     0o644, dir_fd=fd))
+                    return
+                os.mkdir(name, 0o755, dir_fd=fd)
+            if last:
+                return
+            nxt = os.open(name, os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)   # ELOOP: a symlink
+            os.close(fd)
+            fd = nxt
+    except OSError:
+        return
+    finally:
+        os.close(fd)

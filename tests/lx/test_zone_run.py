@@ -185,3 +185,22 @@ def test_signals_stay_inside_the_zone(zone):
         pytest.skip("signal scoping needs Landlock ABI 6")
     r = in_zone(zone, f"kill -0 {os.getpid()}; echo rc=$?")
     assert "rc=1" in r.stdout and "Operation not permitted" in r.stderr
+
+
+def test_mountpoints_are_made_inside_the_root_only(tmp_path):
+    root = tmp_path / "bare"
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "busybox").write_bytes(open("/bin/busybox", "rb").read())
+    (root / "bin" / "busybox").chmod(0o755)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "escape").symlink_to(outside)            # a bind under it must not create anything there
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "f").write_text("shared\n")
+    r = lx.run(["/bin/busybox", "sh", "-c", "cat /srv/data/f; echo x > /dev/null && echo null-ok"], root=root,
+               binds=[f"{share}:/srv/data", f"{share}:/escape/sub"], capture_output=True, text=True, env=ENV,
+               timeout=60)
+    assert r.stdout == "shared\nnull-ok\n", r.stderr
+    assert (root / "srv" / "data").is_dir() and (root / "dev" / "null").is_file()
+    assert list(outside.iterdir()) == []
