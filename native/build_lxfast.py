@@ -96,6 +96,7 @@ ffibuilder.cdef("""
     int lx_notif_id_valid(int listener, uint64_t id);
     #define LX_PY_REPLIED 2
     int lx_addfd_send(int listener, uint64_t id, int fd, unsigned int newfd_flags);
+    int lx_notif_reply(int listener, uint64_t id, int64_t val, int32_t error);
     int lx_wait_anchor(int pid, int *status);
 
     extern "Python+C" int lx_py_handle(struct seccomp_notif *, struct seccomp_notif_resp *);

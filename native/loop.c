@@ -97,6 +97,14 @@ static int handle(struct lx_loop *L, struct seccomp_notif *req, struct seccomp_n
     return 1;
 }
 
+/* Answer notification id from outside the loop (a worker thread that
+ * finished a call the loop handed over).  Returns 0 or -errno. */
+int lx_notif_reply(int listener, uint64_t id, int64_t val, int32_t error)
+{
+    struct seccomp_notif_resp r = { .id = id, .val = val, .error = error, .flags = 0 };
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r) < 0 ? -errno : 0;
+}
+
 /* Install fd in the guest waiting on notification id, answering it with
  * the new fd number (SECCOMP_ADDFD_FLAG_SEND): the guest's open returns it.
  * Returns the guest's fd or -errno. */

@@ -132,6 +132,7 @@ int lx_spawn(struct lx_spawn *s);
 #define LX_PY_REPLIED 2
 int lx_py_handle(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
 int lx_addfd_send(int listener, uint64_t id, int fd, unsigned int newfd_flags);
+int lx_notif_reply(int listener, uint64_t id, int64_t val, int32_t error);
 int lx_loop_run(struct lx_loop *L);
 int lx_read_status(int fd, struct lx_record *rec);
 long lx_mem_read(int pid, uint64_t addr, void *buf, uint64_t len);

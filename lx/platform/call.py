@@ -49,6 +49,12 @@ class Call:
             raise LinuxError(-r)
         return r
 
+    def reply_error(self, errno: int) -> None:
+        """Fail the call with -errno from outside the loop (a worker thread that
+        took over a call whose handler returned REPLIED)."""
+        _, lib = self.sup.native
+        lib.lx_notif_reply(self.sup.listener, self.id, 0, -errno)
+
     def read(self, addr: int, size: int) -> bytes:
         """``size`` bytes of guest memory at ``addr``; EFAULT if not all readable."""
         if size == 0:

@@ -204,3 +204,11 @@ def test_mountpoints_are_made_inside_the_root_only(tmp_path):
     assert r.stdout == "shared\nnull-ok\n", r.stderr
     assert (root / "srv" / "data").is_dir() and (root / "dev" / "null").is_file()
     assert list(outside.iterdir()) == []
+
+
+def test_fifo_opens_do_not_block_the_supervisor(zone):
+    """Opening a FIFO waits for its other end in a worker thread; the
+    supervisor keeps serving the writer meanwhile."""
+    r = in_zone(zone, "rm -f /tmp/fifo; mkfifo /tmp/fifo && (sleep 0.3; uname -s; echo via-fifo > /tmp/fifo) & "
+                      "cat /tmp/fifo; wait; rm /tmp/fifo")
+    assert r.returncode == 0 and r.stdout == "Linux\nvia-fifo\n", r.stderr
