@@ -2031,6 +2031,72 @@ TTY_IOCTL: dict[str, int] = {
     'TIOCSISO7816': 0xc0285443,
 }
 
+# AF: address families (the kernel's values; the uapi headers leave them to libc) -- from bits/socket.h
+AF_UNSPEC = 0
+AF_LOCAL = 1
+AF_UNIX = 1
+AF_INET = 2
+AF_INET6 = 10
+AF_NETLINK = 16
+AF_PACKET = 17
+AF: dict[str, int] = {
+    'AF_UNSPEC': 0,
+    'AF_LOCAL': 1,
+    'AF_UNIX': 1,
+    'AF_INET': 2,
+    'AF_INET6': 10,
+    'AF_NETLINK': 16,
+    'AF_PACKET': 17,
+}
+
+# MSG: send/recv flags -- from bits/socket.h
+MSG_OOB = 0x1
+MSG_PEEK = 0x2
+MSG_DONTROUTE = 0x4
+MSG_TRYHARD = 0x4
+MSG_CTRUNC = 0x8
+MSG_PROXY = 0x10
+MSG_TRUNC = 0x20
+MSG_DONTWAIT = 0x40
+MSG_EOR = 0x80
+MSG_WAITALL = 0x100
+MSG_FIN = 0x200
+MSG_SYN = 0x400
+MSG_CONFIRM = 0x800
+MSG_RST = 0x1000
+MSG_ERRQUEUE = 0x2000
+MSG_NOSIGNAL = 0x4000
+MSG_MORE = 0x8000
+MSG_WAITFORONE = 0x10000
+MSG_BATCH = 0x40000
+MSG_ZEROCOPY = 0x4000000
+MSG_FASTOPEN = 0x20000000
+MSG_CMSG_CLOEXEC = 0x40000000
+MSG: dict[str, int] = {
+    'MSG_OOB': 0x1,
+    'MSG_PEEK': 0x2,
+    'MSG_DONTROUTE': 0x4,
+    'MSG_TRYHARD': 0x4,
+    'MSG_CTRUNC': 0x8,
+    'MSG_PROXY': 0x10,
+    'MSG_TRUNC': 0x20,
+    'MSG_DONTWAIT': 0x40,
+    'MSG_EOR': 0x80,
+    'MSG_WAITALL': 0x100,
+    'MSG_FIN': 0x200,
+    'MSG_SYN': 0x400,
+    'MSG_CONFIRM': 0x800,
+    'MSG_RST': 0x1000,
+    'MSG_ERRQUEUE': 0x2000,
+    'MSG_NOSIGNAL': 0x4000,
+    'MSG_MORE': 0x8000,
+    'MSG_WAITFORONE': 0x10000,
+    'MSG_BATCH': 0x40000,
+    'MSG_ZEROCOPY': 0x4000000,
+    'MSG_FASTOPEN': 0x20000000,
+    'MSG_CMSG_CLOEXEC': 0x40000000,
+}
+
 CONSTANT_GROUPS: dict[str, dict[str, int]] = {
     'ERRNO': ERRNO,
     'O': O,
@@ -2059,6 +2125,8 @@ CONSTANT_GROUPS: dict[str, dict[str, int]] = {
     'EPOLL': EPOLL,
     'RESOURCE': RESOURCE,
     'TTY_IOCTL': TTY_IOCTL,
+    'AF': AF,
+    'MSG': MSG,
 }
 
 # Value -> canonical name (aliases such as EWOULDBLOCK or SIGIOT lose).
@@ -2628,6 +2696,8 @@ __all__ = [
     'EPOLL',
     'RESOURCE',
     'TTY_IOCTL',
+    'AF',
+    'MSG',
     'stat',
     'statx',
     'linux_dirent64',
@@ -2657,6 +2727,13 @@ __all__ = [
     'winsize',
     'termios',
     'termios2',
+    'AF_INET',
+    'AF_INET6',
+    'AF_LOCAL',
+    'AF_NETLINK',
+    'AF_PACKET',
+    'AF_UNIX',
+    'AF_UNSPEC',
     'AT_BASE',
     'AT_BASE_PLATFORM',
     'AT_CLKTCK',
@@ -3048,6 +3125,28 @@ __all__ = [
     'MREMAP_DONTUNMAP',
     'MREMAP_FIXED',
     'MREMAP_MAYMOVE',
+    'MSG_BATCH',
+    'MSG_CMSG_CLOEXEC',
+    'MSG_CONFIRM',
+    'MSG_CTRUNC',
+    'MSG_DONTROUTE',
+    'MSG_DONTWAIT',
+    'MSG_EOR',
+    'MSG_ERRQUEUE',
+    'MSG_FASTOPEN',
+    'MSG_FIN',
+    'MSG_MORE',
+    'MSG_NOSIGNAL',
+    'MSG_OOB',
+    'MSG_PEEK',
+    'MSG_PROXY',
+    'MSG_RST',
+    'MSG_SYN',
+    'MSG_TRUNC',
+    'MSG_TRYHARD',
+    'MSG_WAITALL',
+    'MSG_WAITFORONE',
+    'MSG_ZEROCOPY',
     'O_ACCMODE',
     'O_APPEND',
     'O_CLOEXEC',

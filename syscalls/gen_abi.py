@@ -72,6 +72,7 @@ TUS: dict[str, str] = {
     "uts": "#include <linux/utsname.h>\n#include <linux/uio.h>\n#include <linux/un.h>\n",
     "tty": "#include <asm/termios.h>\n#include <linux/serial.h>\n",
     "libc": "#define _GNU_SOURCE 1\n#include <signal.h>\n#include <sys/user.h>\n",
+    "socket": "#define _GNU_SOURCE 1\n#include <sys/socket.h>\n",
 }
 
 
@@ -131,6 +132,9 @@ GROUPS: tuple[Group, ...] = (
           ("asm-generic/resource.h", "linux/resource.h"), "rlimits, getrusage, priorities"),
     Group("TTY_IOCTL", "tty", r"TC[A-Z0-9]+|TIOC[A-Z0-9_]+|FIO[A-Z0-9_]+",
           ("asm-generic/ioctls.h", "asm/ioctls.h"), "tty and file ioctls", 16),
+    Group("AF", "socket", r"AF_(UNSPEC|UNIX|LOCAL|INET|INET6|NETLINK|PACKET)", ("bits/socket.h",),
+          "address families (the kernel's values; the uapi headers leave them to libc)"),
+    Group("MSG", "socket", r"MSG_[A-Z_]+", ("bits/socket.h",), "send/recv flags", 16),
 )
 
 

@@ -61,3 +61,46 @@ def test_host_tools_in_a_zone_match_native(root, tmp_path, name):
                text=True, env=dict(ENV, W="/work"), timeout=120)
     assert (z.returncode, z.stdout, z.stderr) == (n.returncode, n.stdout, n.stderr)
     assert z.lx.execs >= 1
+
+
+def test_unix_socket_paths_are_zone_paths(root, tmp_path):
+    """A host socket cannot be reached by its path from the zone; a zone's own
+    socket is created inside the zone and works, with the guest's names."""
+    import socket as pysocket
+    import threading
+    host_sock = tmp_path / "host.sock"
+    srv = pysocket.socket(pysocket.AF_UNIX)
+    srv.bind(str(host_sock))
+    srv.listen()
+    reached = []
+    srv.settimeout(10)
+
+    def watch() -> None:
+        try:
+            reached.append(srv.accept())
+        except OSError:               # closed or timed out: nobody came, as it should be
+            pass
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    code = f"""
+import socket, os, threading
+try:
+    c = socket.socket(socket.AF_UNIX); c.connect({str(host_sock)!r}); print('REACHED THE HOST')
+except OSError as e:
+    print('host socket:', e.strerror)
+s = socket.socket(socket.AF_UNIX); s.bind('/tmp/zone.sock'); s.listen()
+print('bound', s.getsockname(), os.path.exists('/tmp/zone.sock'))
+def serve():
+    c, _ = s.accept(); c.sendall(b'zone hello'); c.close()
+t = threading.Thread(target=serve); t.start()
+c = socket.socket(socket.AF_UNIX); c.connect('/tmp/zone.sock'); print(c.recv(100).decode(), c.getpeername())
+t.join(); os.unlink('/tmp/zone.sock')
+"""
+    z = lx.run(["/usr/bin/python3", "-c", code], root=root, binds=["/usr:/usr:ro"], capture_output=True,
+               text=True, env=ENV, timeout=60)
+    srv.close()
+    t.join()
+    assert z.stdout.splitlines() == ["host socket: No such file or directory", "bound /tmp/zone.sock True",
+                                     "zone hello /tmp/zone.sock"], z.stderr
+    assert not reached
+    assert not (root / "tmp" / "zone.sock").exists()
