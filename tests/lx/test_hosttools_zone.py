@@ -98,8 +98,9 @@ t.join(); os.unlink('/tmp/zone.sock')
 """
     z = lx.run(["/usr/bin/python3", "-c", code], root=root, binds=["/usr:/usr:ro"], capture_output=True,
                text=True, env=ENV, timeout=60)
+    srv.shutdown(pysocket.SHUT_RDWR)   # wakes the watcher's accept()
     srv.close()
-    t.join()
+    t.join(timeout=10)
     assert z.stdout.splitlines() == ["host socket: No such file or directory", "bound /tmp/zone.sock True",
                                      "zone hello /tmp/zone.sock"], z.stderr
     assert not reached
