@@ -27,6 +27,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import new_default_zone
 
 import lx
 from conformance.build import build_c
@@ -111,17 +112,7 @@ def sections(text: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def zone(tmp_path_factory):
     """The busybox default zone (in a private LX_HOME) with the probes' fixtures."""
-    home = tmp_path_factory.mktemp("lxhome")
-    old = os.environ.get("LX_HOME")
-    os.environ["LX_HOME"] = str(home)
-    try:
-        from lx.defaultzone import ensure_default_zone
-        root = ensure_default_zone()
-    finally:
-        if old is None:
-            del os.environ["LX_HOME"]
-        else:
-            os.environ["LX_HOME"] = old
+    root = new_default_zone(tmp_path_factory)
     (root / "etc" / "hostname").write_text(ZONE_HOSTNAME)
     data = root / "data"
     data.mkdir()

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import new_default_zone
 
 import lx
 
@@ -21,17 +22,7 @@ ENV = {"PATH": "/bin:/sbin:/usr/bin:/usr/sbin", "HOME": "/root", "LC_ALL": "C"}
 
 @pytest.fixture(scope="module")
 def zone(tmp_path_factory):
-    home = tmp_path_factory.mktemp("lxhome")
-    old = os.environ.get("LX_HOME")
-    os.environ["LX_HOME"] = str(home)
-    try:
-        from lx.defaultzone import ensure_default_zone
-        root = ensure_default_zone()
-    finally:
-        if old is None:
-            del os.environ["LX_HOME"]
-        else:
-            os.environ["LX_HOME"] = old
+    root = new_default_zone(tmp_path_factory)
     (root / "data").mkdir()
     for i in range(30):
         (root / "data" / f"f{i:02d}.txt").write_text(f"line {i}\nalpha {i % 3}\n")
