@@ -108,7 +108,11 @@ def run(args: Sequence[str], *, stdin=None, stdout=None, stderr=None, input: byt
             env = zone.guest_env()
         if identity is None:
             identity = zone.identity()
-        path, cwd = _zone_start(zonefs, args[0], env, cwd or os.fsdecode(zone.workdir))
+        try:
+            path, cwd = _zone_start(zonefs, args[0], env, cwd or os.fsdecode(zone.workdir))
+        except BaseException:
+            zonefs.close()
+            raise
         loader = True
     else:
         path = which(args[0], os.environ if env is None else env)
