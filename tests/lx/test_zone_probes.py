@@ -27,7 +27,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import new_default_zone
+from lxzones import new_default_zone
 
 import lx
 from conformance.build import build_c

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import new_default_zone
+from lxzones import new_default_zone
 
 import lx
 
