@@ -39,6 +39,10 @@ def _open(call: Call, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
         finally:
             os.close(fd)
         return REPLIED
+    if path.startswith(b"/proc/"):
+        text = _proc_text(call, proc_self(call, path))
+        if text is not None:
+            return _install_text(call, text, flags)
     creating = bool(flags & abi.O_CREAT)
     tmpfile = flags & abi.O_TMPFILE == abi.O_TMPFILE
     if creating and flags & abi.O_DIRECTORY:
@@ -64,6 +68,29 @@ def _open(call: Call, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
             else:
                 fd = r.open(flags & ~abi.O_CLOEXEC, mode)
     try:
+        call.install_fd(fd, bool(flags & abi.O_CLOEXEC))
+    finally:
+        os.close(fd)
+    return REPLIED
+
+
+def _proc_text(call: Call, path: bytes) -> bytes | None:
+    from lx.platform.execsvc import STUB
+    from lx.vfs.proc import render
+    return render(call.zone, path, os.fsencode(STUB))
+
+
+def _install_text(call: Call, text: bytes, flags: int) -> int:
+    """A rendered /proc file, installed as a sealed read-only memfd at offset 0."""
+    if flags & abi.O_ACCMODE != abi.O_RDONLY:
+        return -abi.EACCES
+    fd = os.memfd_create("lx-proc", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        os.write(fd, text)
+        os.lseek(fd, 0, os.SEEK_SET)
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK
+                    | fcntl.F_SEAL_SEAL)
         call.install_fd(fd, bool(flags & abi.O_CLOEXEC))
     finally:
         os.close(fd)

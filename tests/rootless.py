@@ -18,7 +18,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 USER = "lxrootless"
 SYSTEM_PYTHON = "/usr/bin/python3"
-BASE = Path("/var/tmp/lx-rootless")
+# One directory per test run (concurrent runs must not remove each other's
+# venv); LX_KEEP_ROOTLESS_VENV=1 keeps a fixed one between runs instead.
+BASE = Path("/var/tmp/lx-rootless") if os.environ.get("LX_KEEP_ROOTLESS_VENV") \
+    else Path(f"/var/tmp/lx-rootless-{os.getpid()}")
 
 
 def _source_key() -> str:
@@ -54,7 +57,7 @@ def ensure_venv() -> Path:
         # Build from a copy so that nothing is written into the work tree.
         src = Path(tmp) / "src"
         shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
-            ".git", ".venv", "build", "*.egg-info", "*.so", "__pycache__", ".pytest_cache"))
+            ".git", ".venv", "build", "*.egg-info", "*.so", "lx-stub", "__pycache__", ".pytest_cache"))
         r = subprocess.run([str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check",
                             f"{src}[test]"], capture_output=True, text=True)
     if r.returncode != 0:

@@ -203,3 +203,17 @@ def test_fifo_opens_do_not_block_the_supervisor(zone):
     r = in_zone(zone, "rm -f /tmp/fifo; mkfifo /tmp/fifo && (sleep 0.3; uname -s; echo via-fifo > /tmp/fifo) & "
                       "cat /tmp/fifo; wait; rm /tmp/fifo")
     assert r.returncode == 0 and r.stdout == "Linux\nvia-fifo\n", r.stderr
+
+
+def test_proc_maps_and_mountinfo_show_the_zone(zone, tmp_path):
+    (zone / "mnt").mkdir(exist_ok=True)
+    r = lx.run(["/bin/sh", "-c", "grep -m1 busybox /proc/self/maps; cat /proc/self/mountinfo; cat /proc/mounts; "
+                "cat /proc/self/maps /proc/self/mountinfo /proc/self/mounts | grep -c " + str(zone)],
+               root=zone, binds=[f"{tmp_path}:/mnt:ro"], capture_output=True, text=True, env=ENV, timeout=60)
+    lines = r.stdout.splitlines()
+    assert lines[0].endswith(" /bin/busybox")
+    assert lines[-1] == "0"                                   # no host path of the zone anywhere
+    info = [ln.split() for ln in lines if ln[:1].isdigit() and " - " in ln]
+    points = {f[4]: f for f in info}
+    assert points["/"][3] == "/" and points["/mnt"][5].startswith("ro")
+    assert any(ln.split()[1] == "/mnt" and " ro" in " " + ln.split()[3] for ln in lines if ln.startswith("/"))
