@@ -77,7 +77,7 @@ def _open(call: Call, dirfd: int, path_ptr: int, flags: int, mode: int) -> int:
 def _proc_text(call: Call, path: bytes) -> bytes | None:
     from lx.platform.execsvc import STUB
     from lx.vfs.proc import render
-    return render(call.zone, path, os.fsencode(STUB))
+    return render(call.zone, path, os.fsencode(STUB), call.identity)
 
 
 def _install_text(call: Call, text: bytes, flags: int) -> int:

@@ -3,7 +3,9 @@
 A zone's /proc is the host's procfs, bound in; files that carry host paths
 are rendered here instead, with the zone's view: the path fields of
 /proc/PID/maps are guest paths, and /proc/PID/mountinfo and mounts list the
-zone's own mounts (its root and binds) rather than the host's.  The open
+zone's own mounts (its root and binds) rather than the host's, and
+/proc/sys/kernel/{hostname,domainname,osrelease,ostype} and /proc/version
+agree with uname(2), i.e. with the zone's identity.  The open
 handler installs the rendered text in the guest as a memfd.  (The identity
 issue brings the pid view and the rest of /proc here.)
 """
@@ -14,15 +16,26 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from lx.identity import Identity
     from lx.vfs.resolve import ZoneFS
 
 _PROC_FILE = re.compile(rb"^/proc/(\d+)(?:/task/\d+)?/(maps|mountinfo|mounts)$")
 STUB_NAME = b"[lx-stub]"
 
 
-def render(zone: "ZoneFS", path: bytes, stub: bytes | None = None) -> bytes | None:
+_UTS_FILES = {b"/proc/sys/kernel/hostname": "nodename", b"/proc/sys/kernel/domainname": "domainname",
+              b"/proc/sys/kernel/osrelease": "release", b"/proc/sys/kernel/ostype": "sysname"}
+
+
+def render(zone: "ZoneFS", path: bytes, stub: bytes | None = None, identity: "Identity | None" = None
+           ) -> bytes | None:
     """The zone's text for ``path`` (already /proc/self-substituted), or None
     when lx does not render that file (it is then opened as it is)."""
+    if identity is not None:
+        if path in _UTS_FILES:       # agree with uname(2): the zone's identity
+            return getattr(identity, _UTS_FILES[path]).split(b"\0", 1)[0] + b"\n"
+        if path == b"/proc/version":
+            return _version(identity)
     if path in (b"/proc/mounts", b"/proc/self/mounts"):
         path = b"/proc/%d/mounts" % os.getpid()
     m = _PROC_FILE.match(path)
@@ -35,6 +48,15 @@ def render(zone: "ZoneFS", path: bytes, stub: bytes | None = None) -> bytes | No
         return _mounts(zone, pid, what == b"mountinfo")
     except FileNotFoundError:
         return None            # no such process: let the open fail as it would
+
+
+def _version(identity: "Identity") -> bytes:
+    """The host's /proc/version with the zone's kernel release in it."""
+    with open("/proc/version", "rb") as f:
+        words = f.read().split(b" ", 3)
+    if len(words) == 4 and words[:2] == [b"Linux", b"version"]:
+        words[2] = identity.release
+    return b" ".join(words)
 
 
 def _maps(zone: "ZoneFS", pid: int, stub: bytes | None) -> bytes:

@@ -217,3 +217,13 @@ def test_proc_maps_and_mountinfo_show_the_zone(zone, tmp_path):
     points = {f[4]: f for f in info}
     assert points["/"][3] == "/" and points["/mnt"][5].startswith("ro")
     assert any(ln.split()[1] == "/mnt" and " ro" in " " + ln.split()[3] for ln in lines if ln.startswith("/"))
+
+
+def test_uname_and_proc_identity_files_agree(zone):
+    from lx.zone import Zone
+    z = Zone.from_root(zone, hostname="zone-one", kernel_release="5.10.0-lx")
+    r = lx.run(["/bin/sh", "-c", "uname -n; uname -r; cat /proc/sys/kernel/hostname /proc/sys/kernel/osrelease; "
+                "cut -d' ' -f3 /proc/version; hostname renamed; cat /proc/sys/kernel/hostname; uname -n"],
+               zone=z, capture_output=True, text=True, env=ENV, timeout=60)
+    assert r.stdout.split() == ["zone-one", "5.10.0-lx", "zone-one", "5.10.0-lx", "5.10.0-lx", "renamed",
+                                "renamed"], r.stderr
