@@ -16,7 +16,7 @@ passthrough(
     "eventfd", "eventfd2", "signalfd", "signalfd4",
     "timerfd_create", "timerfd_settime", "timerfd_gettime",
     "inotify_init", "inotify_init1", "inotify_rm_watch",
-    "fanotify_init", "fanotify_mark",
+    "fanotify_init",
     "io_setup", "io_destroy", "io_getevents", "io_pgetevents", "io_submit", "io_cancel",
     "memfd_create", "memfd_secret", "userfaultfd",
     "getdents", "getdents64",

@@ -630,8 +630,8 @@ def _answer_in_zones(names: tuple[str, ...], err: int, note: str) -> None:
         syscall(name, support=Support.PARTIAL, note=note, **_ZONE)(handler)
 
 
-_answer_in_zones(("inotify_add_watch", "chroot", "name_to_handle_at", "open_by_handle_at", "file_getattr",
-                  "file_setattr"), abi.ENOSYS,
+_answer_in_zones(("inotify_add_watch", "fanotify_mark", "chroot", "name_to_handle_at", "open_by_handle_at",
+                  "file_getattr", "file_setattr"), abi.ENOSYS,
                  "Zones: ENOSYS for now (a path handler is not written yet); host root: passes through.")
 _answer_in_zones(("setxattr", "lsetxattr", "getxattr", "lgetxattr", "listxattr", "llistxattr", "removexattr",
                   "lremovexattr", "setxattrat", "getxattrat", "listxattrat", "removexattrat"), abi.EOPNOTSUPP,
