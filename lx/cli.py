@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from lx import __version__
 
@@ -14,7 +15,7 @@ from lx import __version__
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line: `lx: MSG (usage: ...)`."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]
+    def error(self, message: str) -> NoReturn:
         usage = " ".join(self.format_usage().split())
         self.exit(2, f"{self.prog}: {message} ({usage})\n")
 

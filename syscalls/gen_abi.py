@@ -498,7 +498,7 @@ def render(versions: dict, consts: dict, layouts: dict, prov: dict) -> str:
     out += ["", "CONSTANT_GROUPS: dict[str, dict[str, int]] = {",
             *[f"    {g.name!r}: {g.name}," for g in GROUPS], "}", ""]
     for group, table in (("ERRNO", "ERRNO_NAMES"), ("SIGNAL", "SIGNAL_NAMES")):
-        out.append(f"# Value -> canonical name (aliases such as EWOULDBLOCK or SIGIOT lose).")
+        out.append("# Value -> canonical name (aliases such as EWOULDBLOCK or SIGIOT lose).")
         out.append(f"{table}: dict[int, str] = {{")
         out += [f"    {v}: {n!r}," for v, n in canonical_names(group, consts[group], prov[group]).items()]
         out += ["}", ""]

@@ -23,16 +23,16 @@ class TableError(Exception):
     """The registry and the architecture's numbers disagree."""
 
 
-def load_illumos(path: Path = ILLUMOS_TSV) -> dict[int, tuple[str, str]]:
+def load_illumos(tsv: Path = ILLUMOS_TSV) -> dict[int, tuple[str, str]]:
     """nr -> (class, detail) from the illumos LX brand column."""
-    if not path.exists():
+    if not tsv.exists():
         return {}
-    lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+    lines = [ln for ln in tsv.read_text().splitlines() if ln and not ln.startswith("#")]
     out = {}
     for row in csv.DictReader(lines, delimiter="\t"):
         cls = row["illumos"]
         if cls not in ILLUMOS_CLASSES:
-            raise TableError(f"{path.name}: nr {row['nr']}: unknown illumos class {cls!r}")
+            raise TableError(f"{tsv.name}: nr {row['nr']}: unknown illumos class {cls!r}")
         out[int(row["nr"])] = (cls, row.get("detail") or "")
     return out
 

@@ -3,7 +3,6 @@
 Each program is run natively and with ``lx.run(loader=True)``: the stub maps
 the program and its interpreter from lx.loader's plan; outputs must match.
 """
-import os
 import subprocess
 import sys
 import textwrap

@@ -19,7 +19,7 @@ import pytest
 
 from lx.vfs import ZoneFS, host_path_of
 from syscalls import abi
-from vfs_trees import IS_ROOT, bind_list, build_binds, build_zone
+from vfs_trees import IS_ROOT, bind_list, build_zone
 
 MODES = pytest.mark.parametrize("fast", [True, False], ids=["fast", "walk"])
 ESCAPES = [(b"/rel_up", b"/"), (b"/abs_pw", b"/"), (b"/d/sub/up3/etc/passwd", b"/"),
