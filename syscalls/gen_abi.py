@@ -62,7 +62,7 @@ TUS: dict[str, str] = {
     "sched": "#include <linux/sched.h>\n",
     "seccomp": ("#include <linux/ioctl.h>\n#include <linux/seccomp.h>\n#include <linux/filter.h>\n"
                 "#include <linux/audit.h>\n"),
-    "prctl": "#include <linux/prctl.h>\n",
+    "prctl": "#include <linux/prctl.h>\n#include <linux/capability.h>\n",
     "ptrace": "#include <linux/ptrace.h>\n",
     "wait": "#include <linux/wait.h>\n",
     "mman": "#include <linux/mman.h>\n",
@@ -118,6 +118,8 @@ GROUPS: tuple[Group, ...] = (
     Group("AUDIT_ARCH", "seccomp", r"AUDIT_ARCH_(X86_64|I386)", ("linux/audit.h",),
           "seccomp_data.arch values", 16),
     Group("PR", "prctl", r"PR_[A-Z0-9_]+", ("linux/prctl.h",), "prctl(2) options"),
+    Group("CAP", "prctl", r"CAP_[A-Z_]+|_LINUX_CAPABILITY_(VERSION|U32S)_3", ("linux/capability.h",),
+          "capabilities and the capget(2) header version", 10, frozenset({"CAP_LAST_CAP"})),
     Group("PTRACE", "ptrace", r"PTRACE_[A-Z0-9_]+", ("linux/ptrace.h", "asm/ptrace-abi.h", "asm/ptrace.h"),
           "ptrace(2) requests, options, events", 16),
     Group("WAIT", "wait", r"W[A-Z]+|__W[A-Z]+", ("linux/wait.h",), "wait4/waitid options", 16),

@@ -27,15 +27,12 @@ def sys_uname(call: Call, buf: Ptr) -> int:
     return 0
 
 
-_CAP_SYS_ADMIN = 21
-
-
 def _privileged(call: Call) -> bool:
     """A zone's guest is its root; on the host root, the caller's real CAP_SYS_ADMIN decides."""
     if call.sup.zonefs is not None:
         return True
     from lx.procstatus import cap_effective
-    return bool(cap_effective(call.pid) >> _CAP_SYS_ADMIN & 1)
+    return bool(cap_effective(call.pid) >> abi.CAP_SYS_ADMIN & 1)
 
 
 def _set_uts_field(call: Call, field: str, name: int, length: int) -> int:
