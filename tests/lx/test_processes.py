@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hostprocs import pids_where
 
 # -- (a) make -j2 of a small C project --------------------------------------
 
@@ -114,26 +115,13 @@ def test_python_threads_and_subprocess(run_native, run_lx):
 
 # -- (c) a background child outliving the guest ------------------------------
 
-def _processes_with_cmdline(cmdline: bytes) -> list[int]:
-    found = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if f.read() == cmdline:
-                        found.append(int(d))
-            except OSError:
-                pass
-    return found
-
-
 def test_background_child_is_ended_with_the_guest(run_lx):
     marker = f"30.{os.getpid()}{time.monotonic_ns() % 10**6:06d}"   # unique: sleep 30.<digits>
     cmdline = b"sleep\0" + marker.encode() + b"\0"
     t0 = time.monotonic()
     cp = run_lx(["sh", "-c", f"sleep {marker} & echo started"], timeout=60)
     elapsed = time.monotonic() - t0
-    left = _processes_with_cmdline(cmdline)
+    left = pids_where(lambda c: c == cmdline)
     for pid in left:    # never leave our own sleeper behind, even when failing
         os.kill(pid, signal.SIGKILL)
     assert cp.stdout == "started\n"

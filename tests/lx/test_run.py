@@ -10,6 +10,7 @@ import pytest
 
 import lx
 from conformance.build import build_c
+from hostprocs import pids_with
 
 DATA = Path(__file__).parent / "data"
 LX = [sys.executable, "-m", "lx"]
@@ -97,19 +98,6 @@ def test_unsupported_call_errno_is_enosys():
     assert lx.run([sys.executable, "-c", code], capture_output=True, text=True).stdout == "-1 38\n"
 
 
-def _pids_with(marker: str) -> list[int]:
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        out.append(int(d))
-            except OSError:
-                pass
-    return out
-
-
 def _wait_for(cond, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -126,13 +114,13 @@ def test_killing_the_supervisor_leaves_no_guest_behind():
     p = subprocess.Popen([*LX, "run", "--", "sh", "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline() == "ready\n"
-        assert _wait_for(lambda: len(_pids_with(marker)) >= 4)
+        assert _wait_for(lambda: len(pids_with(marker)) >= 4)
         p.send_signal(signal.SIGKILL)
         p.wait()
-        assert _wait_for(lambda: not _pids_with(marker), timeout=2.0), _pids_with(marker)
+        assert _wait_for(lambda: not pids_with(marker), timeout=2.0), pids_with(marker)
     finally:
         p.kill()
-        for pid in _pids_with(marker):
+        for pid in pids_with(marker):
             os.kill(pid, signal.SIGKILL)
 
 
@@ -142,7 +130,7 @@ def test_background_processes_end_with_the_guest():
     cp = lx.run(["sh", "-c", f"(setsid sleep {marker} &); sleep {marker} & echo started"],
                 capture_output=True, text=True)
     assert cp.stdout == "started\n" and time.monotonic() - t0 < 10
-    assert not _pids_with(marker)
+    assert not pids_with(marker)
 
 
 def test_timeout_kills_the_guest_tree_and_raises():
@@ -151,4 +139,4 @@ def test_timeout_kills_the_guest_tree_and_raises():
     with pytest.raises(subprocess.TimeoutExpired):
         lx.run(["sh", "-c", f"sleep {marker} & sleep {marker}"], timeout=0.5)
     assert time.monotonic() - t0 < 5
-    assert not _pids_with(marker)
+    assert not pids_with(marker)
