@@ -15,7 +15,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from lx.procstatus import tgid
-from lx.vfs.guest import at, check_writable, raw
+from lx.vfs.guest import at, check_writable, raw, umask_of
 
 from . import abi
 from .args import Fd, Int, Ptr, SizeT
@@ -74,10 +74,11 @@ def _names(call: Call) -> dict[bytes, bytes]:
     return sup.unix_names
 
 
-def _call_on(call: Call, name: str, sock: int, addr: bytes, *extra) -> int:
+def _call_on(call: Call, name: str, sock: int, addr: bytes) -> int:
+    """``name``(sock, addr, len) -- bind or connect -- with errors as LinuxError."""
     buf = ctypes.create_string_buffer(addr, len(addr))
     try:
-        return raw(name, sock, *extra, buf, len(addr)) if extra else raw(name, sock, buf, len(addr))
+        return raw(name, sock, buf, len(addr))
     except OSError as e:
         raise LinuxError(abi.linux_errno(e)) from None
 
@@ -137,24 +138,12 @@ def sys_bind(call: Call, fd: Fd, addr: Ptr, length: Int) -> int:
                 return -abi.EADDRINUSE
             check_writable(r)
             host = b"/proc/self/fd/%d/%s" % (r.parent_fd, r.name)
-            with _umask(call):
+            with umask_of(call):
                 _call_on(call, "bind", sock, _sockaddr_un(host))
             _names(call)[host] = path
         return 0
     finally:
         os.close(sock)
-
-
-class _umask:
-    def __init__(self, call: Call) -> None:
-        from lx.vfs.guest import umask_of
-        self.inner = umask_of(call)
-
-    def __enter__(self) -> None:
-        self.inner.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self.inner.__exit__(*exc)
 
 
 @syscall("sendto", support=Support.PARTIAL, note=_NOTE, zone=True)
@@ -201,9 +190,8 @@ def _name_call(call: Call, name: str, fd: int, addr: int, lenp: int) -> int:
         os.close(sock)
     data = out.raw[:n.value]
     path = _unix_path(data)
-    if path is not None and path in _names(call):
-        data = _sockaddr_un(_names(call)[path])[:-1] if len(_names(call)[path]) < _SUN_PATH - 1 else data
-        data += b"\0"
+    if path is not None and path in _names(call):   # a socket the zone bound: its guest path
+        data = struct.pack("<H", abi.AF_UNIX) + _names(call)[path] + b"\0"
     call.write(addr, data[:want])
     call.write(lenp, struct.pack("<i", len(data)))
     return 0
