@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 extern char **environ;
 
 static void die(const char *what)
@@ -57,12 +59,6 @@ static void die(const char *what)
     exit(2);
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* ---- per-call loops ------------------------------------------------------
  * Each `one_*` makes one iteration and returns 0 when its result is what the
@@ -173,19 +169,7 @@ static int run_call(const char *name, long n)
     if (uname(&ref_uts) < 0)
         die("uname");
 
-    long warm = n / 10 < 1000 ? n / 10 : 1000, bad = 0;
-    for (long i = 0; i < warm; i++)
-        bad += one();
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        bad += one();
-    double t1 = now_ns();
-    if (bad) {
-        fprintf(stderr, "%s: %ld of %ld iterations returned unexpected results\n", name, bad, warm + n);
-        return 1;
-    }
-    printf("%s ns_per_call=%.1f n=%ld\n", name, (t1 - t0) / (double)n, n);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return time_calls(name, one, n, 0);
 }
 
 /* ---- fork + exec + wait ---------------------------------------------------- */

@@ -28,16 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 static const char *path;
 static struct stat ref;
 static int reported;
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 __attribute__((format(printf, 2, 3)))
 static void bad_once(const char *mode, const char *fmt, ...)
@@ -130,19 +126,6 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    long warm = n / 10 < 1000 ? n / 10 : 1000, bad = 0;
-    if (one == one_openclose)
-        bad += check_open_inode();
-    for (long i = 0; i < warm; i++)
-        bad += one();
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        bad += one();
-    double t1 = now_ns();
-    if (bad) {
-        fprintf(stderr, "%s: %ld of %ld iterations returned unexpected results\n", mode, bad, warm + n);
-        return 1;
-    }
-    printf("%s ns_per_call=%.1f n=%ld\n", mode, (t1 - t0) / (double)n, n);
-    return fflush(stdout) == 0 ? 0 : 1;
+    long bad = one == one_openclose ? check_open_inode() : 0;
+    return time_calls(mode, one, n, bad);
 }
