@@ -54,7 +54,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -65,6 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import kill_session   # bench/conftest.py
 
 ZONELOOP_SRC = Path(__file__).resolve().parent / "programs" / "zoneloop.c"
 RUNNERS = ["native", "proot", "proot1cpu", "lx"]   # lx last: its ratios use the others
@@ -189,15 +189,7 @@ def run_timed(cmd: list[str], cwd: str, timeout: float = 600) -> tuple[float, st
     try:
         out, err = p.communicate(timeout=timeout)
     except BaseException:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            p.communicate(timeout=10)
-        except (subprocess.TimeoutExpired, ValueError):
-            p.kill()
-            p.wait()
+        kill_session(p)
         raise
     dt = time.perf_counter() - t0
     assert p.returncode == 0, (f"{' '.join(cmd)} (cwd {cwd}) exited {p.returncode}\n"
